@@ -1,0 +1,39 @@
+# Two commands set everything up on a fresh machine: `make book` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(wildcard chapters/*.ipynb)
+
+.PHONY: book test unit nbval browser notebooks lab bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+## book: execute every chapter (static experiment frames) and build the site into _build/html
+book: $(STAMP)
+	rm -rf _build/html _build/jupyter_execute
+	NNLAB_STATIC=1 MPLBACKEND=Agg $(BIN)/jupyter-book build . -W --keep-going
+
+## test: the book build (warnings are errors), unit tests, nbval on every notebook, browser test
+test: book
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests chapters --nbval --nbval-sanitize-with tests/sanitize.cfg \
+		--nbval-current-env -q -p no:randomly
+
+## notebooks: re-execute the committed notebooks in place (live mode) after editing them
+notebooks: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
+
+## lab: open the course in JupyterLab with live widgets
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters
+
+## bench: redraw compute times and the training benchmark against scikit-learn
+bench: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,79 @@
+"""Input checks that turn a student's mistake into a message that names the argument."""
+import numbers
+
+import numpy as np
+
+
+def as_2d(name, X, n_features=None):
+    """Return X as a finite float array of shape (N, D); raise a clear error otherwise."""
+    if isinstance(X, (str, bytes)) or X is None:
+        raise TypeError(f"{name} must be an array of numbers, got {type(X).__name__}")
+    try:
+        X = np.asarray(X, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of numbers: {err}") from None
+    if X.ndim != 2:
+        hint = " (use X.reshape(-1, 1) for one feature, or X[None, :] for one sample)" if X.ndim == 1 else ""
+        raise ValueError(f"{name} must be 2-D with shape (N, D), got shape {X.shape}{hint}")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"{name} must have {n_features} features (columns), got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return X
+
+
+def as_targets(name, y, n_samples, n_outputs=None):
+    """Return y as float (N, K), accepting (N,) when one output is expected."""
+    y = np.asarray(y, dtype=float)
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.ndim != 2 or y.shape[0] != n_samples:
+        raise ValueError(f"{name} must have shape ({n_samples}, K) or ({n_samples},) to match the "
+                         f"predictions, got shape {np.shape(y)}")
+    if n_outputs is not None and y.shape[1] != n_outputs:
+        raise ValueError(f"{name} must have {n_outputs} column(s) to match the predictions, got shape {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return y
+
+
+def same_shape(name, a, ref_name, ref):
+    """Raise unless array a has exactly ref's shape."""
+    a = np.asarray(a, dtype=float)
+    if a.shape != np.shape(ref):
+        raise ValueError(f"{name} must have the same shape as {ref_name} {np.shape(ref)}, got {a.shape}")
+    return a
+
+
+def number(name, value, *, low=None, high=None, low_open=False, high_open=False, integer=False):
+    """Check a scalar hyper-parameter lies in [low, high] (or open ends) and return it."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "an integer" if integer else "a number"
+        raise TypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__})")
+    if not integer and not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(f"{name} must be in {left}{lo}, {hi}{right}, got {value!r}")
+    return value
+
+
+def generator(name, rng):
+    """Require a numpy Generator: a course function never touches global random state."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{name} must be a numpy.random.Generator (e.g. np.random.default_rng(0)), "
+                        f"got {type(rng).__name__}")
+    return rng
+
+
+def choice(name, value, options):
+    """Check value is one of options (a dict or a sequence of names)."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
+    return value

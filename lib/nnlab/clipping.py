@@ -1,0 +1,36 @@
+"""Gradient clipping. Both take one array or a list of arrays and return new arrays."""
+import numpy as np
+
+from ._checks import number
+
+
+def _as_list(grads):
+    return ([np.asarray(grads, dtype=float)], True) if isinstance(grads, np.ndarray) or np.isscalar(grads) \
+        else ([np.asarray(g, dtype=float) for g in grads], False)
+
+
+def clip_by_value(grads, min_value, max_value):
+    """Clip every component g_i into [min_value, max_value]. This can change the direction."""
+    number("min_value", min_value)
+    number("max_value", max_value)
+    if min_value > max_value:
+        raise ValueError(f"min_value must be <= max_value, got {min_value} > {max_value}")
+    gs, single = _as_list(grads)
+    out = [np.clip(g, min_value, max_value) for g in gs]
+    return out[0] if single else out
+
+
+def global_norm(grads):
+    """Euclidean norm of all gradient components taken together."""
+    gs, _ = _as_list(grads)
+    return float(np.sqrt(sum(np.sum(g ** 2) for g in gs)))
+
+
+def clip_by_norm(grads, max_norm):
+    """If ||g|| > max_norm, rescale g to norm max_norm (direction kept); ||g|| is over all arrays."""
+    number("max_norm", max_norm, low=0, low_open=True)
+    gs, single = _as_list(grads)
+    norm = global_norm(gs)
+    scale = max_norm / norm if norm > max_norm else 1.0
+    out = [g * scale for g in gs]
+    return out[0] if single else out

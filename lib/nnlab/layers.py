@@ -1,0 +1,168 @@
+"""Layers with ``forward(X, *, train=False)`` and ``backward(dout) -> dX``.
+
+A layer owns ``params`` (name -> array) and, after ``backward``, ``grads`` with the
+same names and shapes. ``forward`` caches what ``backward`` needs.
+"""
+import numpy as np
+
+from ._checks import as_2d, generator, number
+from .activations import Activation, get_activation
+from .init import get_initializer, zeros
+
+
+class Dense:
+    """Fully connected layer: out = X @ W + b.
+
+    X: (N, in_features), W: (in_features, out_features), b: (out_features,),
+    out: (N, out_features). W[i, j] is the weight from input i to unit j.
+    """
+
+    def __init__(self, in_features, out_features, *, rng, init="xavier_uniform", bias_init=zeros):
+        number("in_features", in_features, low=1, integer=True)
+        number("out_features", out_features, low=1, integer=True)
+        self.in_features, self.out_features = in_features, out_features
+        self.params = {"W": get_initializer(init)((in_features, out_features), generator("rng", rng)),
+                       "b": get_initializer(bias_init)((out_features,), rng)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def forward(self, X, *, train=False):
+        self.X = as_2d("X", X, self.in_features)
+        return self.X @ self.params["W"] + self.params["b"]
+
+    def backward(self, dout):
+        """dout: (N, out_features) -> dX: (N, in_features); fills grads['W'], grads['b']."""
+        self.grads["W"] = self.X.T @ dout
+        self.grads["b"] = dout.sum(axis=0)
+        return dout @ self.params["W"].T
+
+    def __repr__(self):
+        return f"Dense({self.in_features}, {self.out_features})"
+
+
+class Dropout:
+    """Dropout with drop probability ``p_drop`` (each unit is zeroed with probability p_drop).
+
+    inverted=True (the usual choice): at train time survivors are scaled by 1/(1-p_drop),
+    so test time is the identity. inverted=False (as on the slides): train time only masks,
+    and test time multiplies by the keep probability 1-p_drop. Both give the same expected output.
+    """
+    params, grads = {}, {}
+
+    def __init__(self, p_drop=0.5, *, rng, inverted=True):
+        self.p_drop = number("p_drop", p_drop, low=0, high=1, high_open=True)
+        self.rng = generator("rng", rng)
+        self.inverted = inverted
+
+    def forward(self, X, *, train=False):
+        X = np.asarray(X, dtype=float)
+        p_keep = 1.0 - self.p_drop
+        if not train:
+            self.mask = None
+            return X if self.inverted else X * p_keep
+        self.mask = (self.rng.random(X.shape) < p_keep) / (p_keep if self.inverted else 1.0)
+        return X * self.mask
+
+    def backward(self, dout):
+        if self.mask is None:
+            return dout if self.inverted else dout * (1.0 - self.p_drop)
+        return dout * self.mask
+
+    def __repr__(self):
+        return f"Dropout(p_drop={self.p_drop})"
+
+
+class BatchNorm:
+    """Batch normalization over the batch axis of X: (N, D); gamma, beta: (D,).
+
+    Train: normalise with the batch mean/variance and update the running averages
+    mu <- m mu + (1 - m) mu_B (m = momentum). Test: normalise with the running averages.
+    """
+
+    def __init__(self, num_features, *, momentum=0.9, eps=1e-5):
+        number("num_features", num_features, low=1, integer=True)
+        self.momentum = number("momentum", momentum, low=0, high=1)
+        self.eps = number("eps", eps, low=0, low_open=True)
+        self.params = {"gamma": np.ones(num_features), "beta": np.zeros(num_features)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.running_mean, self.running_var = np.zeros(num_features), np.ones(num_features)
+
+    def forward(self, X, *, train=False):
+        X = as_2d("X", X, self.params["gamma"].size)
+        if train:
+            if X.shape[0] < 2:
+                raise ValueError(f"BatchNorm needs a batch of at least 2 samples in train mode, got {X.shape[0]}")
+            mean, var = X.mean(axis=0), X.var(axis=0)
+            m = self.momentum
+            self.running_mean = m * self.running_mean + (1 - m) * mean
+            self.running_var = m * self.running_var + (1 - m) * var
+        else:
+            mean, var = self.running_mean, self.running_var
+        self.inv_std = 1.0 / np.sqrt(var + self.eps)
+        self.x_hat = (X - mean) * self.inv_std
+        self.train = train
+        return self.params["gamma"] * self.x_hat + self.params["beta"]
+
+    def backward(self, dout):
+        """dout: (N, D) -> dX: (N, D). In train mode the batch statistics depend on X too."""
+        self.grads["gamma"] = (dout * self.x_hat).sum(axis=0)
+        self.grads["beta"] = dout.sum(axis=0)
+        dx_hat = dout * self.params["gamma"]
+        if not self.train:
+            return dx_hat * self.inv_std
+        return self.inv_std * (dx_hat - dx_hat.mean(axis=0) - self.x_hat * (dx_hat * self.x_hat).mean(axis=0))
+
+    def __repr__(self):
+        return f"BatchNorm({self.params['gamma'].size})"
+
+
+class Sequential:
+    """A stack of layers applied in order; it is itself a layer."""
+
+    def __init__(self, *layers):
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for i, layer in enumerate(layers):
+            if not (hasattr(layer, "forward") and hasattr(layer, "backward")):
+                raise TypeError(f"layers[{i}] must have forward and backward methods, got {type(layer).__name__}")
+        self.layers = list(layers)
+
+    def forward(self, X, *, train=False):
+        out = X
+        for layer in self.layers:
+            out = layer.forward(out, train=train)
+        return out
+
+    def backward(self, dout):
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def __call__(self, X):
+        """Predict in test mode."""
+        return self.forward(X, train=False)
+
+    predict = __call__
+
+    def parameters(self):
+        """Yield (layer, name, param, grad) for every parameter of every layer."""
+        for layer in self.layers:
+            for name in getattr(layer, "params", {}):
+                yield layer, name, layer.params[name], layer.grads[name]
+
+    def __repr__(self):
+        return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
+
+
+def mlp(sizes, *, rng, activation="tanh", output_activation="sigmoid", init="xavier_uniform"):
+    """Build Dense/activation layers for sizes like [2, 16, 16, 1]."""
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least the input and output sizes, got {sizes}")
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Dense(n_in, n_out, rng=rng, init=init))
+        last = i == len(sizes) - 2
+        layers.append(get_activation(output_activation if last else activation))
+    return Sequential(layers)
+
+
+__all__ = ["Dense", "Dropout", "BatchNorm", "Sequential", "mlp", "Activation"]

@@ -1,0 +1,102 @@
+"""Losses. ``loss(y_hat, y)`` returns ``(value, dy_hat)``: a float and dL/dy_hat.
+
+The value is the mean over the N samples of the per-sample loss (``reduction="mean"``),
+or their sum (``reduction="sum"``), as in the slides' sum_n 1/2 (t_n - z_n)^2.
+"""
+import numpy as np
+
+from ._checks import as_2d, as_targets, choice
+
+
+class Loss:
+    def __init__(self, reduction="mean"):
+        self.reduction = choice("reduction", reduction, ("mean", "sum"))
+
+    def _scale(self, n):
+        return 1.0 / n if self.reduction == "mean" else 1.0
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class SquaredError(Loss):
+    """Per sample 1/2 sum_k (t_k - z_k)^2; y_hat, y: (N, K). Gradient: (z - t)."""
+
+    def __call__(self, y_hat, y):
+        y_hat = as_2d("y_hat", y_hat)
+        y = as_targets("y", y, *y_hat.shape)
+        diff = y_hat - y
+        s = self._scale(len(y_hat))
+        return s * 0.5 * float(np.sum(diff ** 2)), s * diff
+
+
+class BinaryCrossEntropy(Loss):
+    """Per sample -[t log p + (1 - t) log(1 - p)] for probabilities p = y_hat in (0, 1), t in [0, 1]."""
+    eps = 1e-12  # keeps log finite when a sigmoid rounds to exactly 0 or 1
+
+    def __call__(self, y_hat, y):
+        p = np.clip(as_2d("y_hat", y_hat), self.eps, 1 - self.eps)
+        t = as_targets("y", y, *p.shape)
+        if np.any((t < 0) | (t > 1)):
+            raise ValueError("y must hold targets in [0, 1] for binary cross-entropy")
+        s = self._scale(len(p))
+        value = -np.sum(t * np.log(p) + (1 - t) * np.log(1 - p))
+        return s * float(value), s * (p - t) / (p * (1 - p))
+
+
+def softmax(logits):
+    """Row-wise softmax of (N, K) logits, shifted by the row max so exp never overflows."""
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Softmax of logits (N, K) then cross-entropy with integer labels (N,) or one-hot (N, K)."""
+
+    def __call__(self, y_hat, y):
+        logits = as_2d("y_hat", y_hat)
+        n, k = logits.shape
+        t = one_hot(y, k) if np.ndim(y) == 1 else as_targets("y", y, n, k)
+        if t.shape[0] != n:
+            raise ValueError(f"y must have {n} labels to match y_hat, got {np.shape(y)}")
+        p = softmax(logits)
+        log_p = logits - logits.max(axis=1, keepdims=True)
+        log_p = log_p - np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+        s = self._scale(n)
+        return s * float(-np.sum(t * log_p)), s * (p - t)
+
+
+def one_hot(labels, k):
+    """Integer labels (N,) in 0..k-1 -> one-hot float array (N, k)."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.all(np.mod(labels, 1) == 0) or labels.min(initial=0) < 0 or labels.max(initial=0) >= k:
+        raise ValueError(f"labels must be integers in 0..{k - 1} with shape (N,), got shape {labels.shape}")
+    return np.eye(k)[labels.astype(int)]
+
+
+def accuracy(y_hat, y):
+    """Fraction of correct classes: argmax for K > 1 outputs; for one output, threshold at the
+    midpoint of the labels (0.5 for {0, 1}, 0 for {-1, +1}). NaN when y is not a set of classes."""
+    y_hat = np.asarray(y_hat, dtype=float)
+    y = np.asarray(y)
+    if y_hat.ndim == 2 and y_hat.shape[1] > 1:
+        labels = y.argmax(axis=1) if y.ndim == 2 else y
+        return float(np.mean(y_hat.argmax(axis=1) == labels))
+    y, y_hat = y.reshape(-1), y_hat.reshape(-1)
+    classes = np.unique(y)
+    if len(classes) > 2 or not np.all(np.isin(classes, (-1, 0, 1))):
+        return float("nan")
+    low = -1 if np.any(classes == -1) else 0
+    predicted = np.where(y_hat >= (low + 1) / 2, 1, low)
+    return float(np.mean(predicted == y))
+
+
+LOSSES = {"squared_error": SquaredError, "mse": SquaredError, "bce": BinaryCrossEntropy,
+          "binary_cross_entropy": BinaryCrossEntropy, "softmax_cross_entropy": SoftmaxCrossEntropy}
+
+
+def get_loss(name_or_obj):
+    """A loss from its name, or a loss object passed through."""
+    if callable(name_or_obj):
+        return name_or_obj
+    return LOSSES[choice("loss", name_or_obj, LOSSES)]()

@@ -1,0 +1,121 @@
+"""Plots (matplotlib only). Each takes data and an optional ``ax`` and returns the axes.
+
+Nothing here trains a model or calls ``plt.show()``. Colours are the Okabe-Ito palette,
+which stays distinct for the common kinds of colour blindness.
+"""
+import matplotlib as mpl
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+MARKERS = ["o", "s", "^", "D", "v", "P"]
+CLASS_CMAP = ListedColormap(OKABE_ITO[:2])
+
+mpl.rcParams["axes.prop_cycle"] = mpl.cycler(color=OKABE_ITO)
+
+
+def new_axes(ax=None, figsize=(5, 4)):
+    """Return ax, or a fresh Axes on a new Figure (no pyplot state involved)."""
+    if ax is not None:
+        return ax
+    return Figure(figsize=figsize, layout="constrained").add_subplot()
+
+
+def scatter_classes(X, y, ax=None, *, alpha=0.8, s=18, labels=None):
+    """Scatter 2-D points coloured and shaped by class."""
+    ax = new_axes(ax)
+    y = np.asarray(y).reshape(-1)
+    for k in np.unique(y):
+        pts = X[y == k]
+        name = labels[int(k)] if labels else f"class {int(k)}"
+        ax.scatter(pts[:, 0], pts[:, 1], s=s, alpha=alpha, c=OKABE_ITO[int(k) % 8],
+                   marker=MARKERS[int(k) % 6], edgecolors="white", linewidths=0.4, label=name)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    return ax
+
+
+def grid_for(X, pad=0.5, steps=150):
+    """A (steps*steps, 2) grid covering the points plus padding, and its two mesh axes."""
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    x1, x2 = np.linspace(lo[0], hi[0], steps), np.linspace(lo[1], hi[1], steps)
+    G1, G2 = np.meshgrid(x1, x2)
+    return np.c_[G1.ravel(), G2.ravel()], G1, G2
+
+
+def decision_boundary(predict, X, y, ax=None, *, steps=150, pad=0.5, threshold=0.5, show_points=True):
+    """Shade a 2-D classifier's regions and draw its boundary.
+
+    predict: callable (M, 2) -> (M,) or (M, K) scores; one column is cut at ``threshold``,
+    several columns by argmax.
+    """
+    ax = new_axes(ax)
+    grid, G1, G2 = grid_for(X, pad, steps)
+    scores = np.asarray(predict(grid), dtype=float)
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        regions = scores.argmax(axis=1).reshape(G1.shape)
+        ax.contourf(G1, G2, regions, levels=np.arange(scores.shape[1] + 1) - 0.5,
+                    colors=OKABE_ITO[:scores.shape[1]], alpha=0.25)
+    else:
+        z = scores.reshape(G1.shape)
+        ax.contourf(G1, G2, (z >= threshold).astype(float), levels=[-0.5, 0.5, 1.5], cmap=CLASS_CMAP, alpha=0.25)
+        if z.min() < threshold < z.max():
+            ax.contour(G1, G2, z, levels=[threshold], colors="black", linewidths=1.5)
+    if show_points:
+        scatter_classes(X, y, ax)
+    ax.set_xlim(G1.min(), G1.max())
+    ax.set_ylim(G2.min(), G2.max())
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    return ax
+
+
+def line_2d(w, b, ax, *, color="black", label=None, **kw):
+    """Draw the line w1 x1 + w2 x2 + b = 0 across the current limits of ax."""
+    (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
+    w1, w2 = w
+    if abs(w2) > 1e-12:
+        xs = np.array([x_lo, x_hi])
+        ax.plot(xs, -(w1 * xs + b) / w2, color=color, label=label, **kw)
+    elif abs(w1) > 1e-12:
+        ax.axvline(-b / w1, color=color, label=label, **kw)
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
+    return ax
+
+
+def history_curves(history, ax=None, *, metric="loss", per="epoch", log=False):
+    """Training (and validation) curves of a History: metric 'loss' or 'acc', per 'epoch' or 'iteration'."""
+    ax = new_axes(ax)
+    if per == "iteration":
+        ax.plot(np.arange(1, len(getattr(history, metric)) + 1), getattr(history, metric),
+                color=OKABE_ITO[0], lw=1, label=f"batch {metric}")
+        ax.set_xlabel("iteration")
+    else:
+        epochs = np.arange(1, history.epochs + 1)
+        ax.plot(epochs, getattr(history, f"train_{metric}"), color=OKABE_ITO[0], label="training")
+        val = getattr(history, f"val_{metric}")
+        if val:
+            ax.plot(epochs[:len(val)], val, color=OKABE_ITO[1], ls="--", label="validation")
+        ax.set_xlabel("epoch")
+    ax.set_ylabel({"loss": "loss", "acc": "accuracy"}.get(metric, metric))
+    if log:
+        ax.set_yscale("log")
+    ax.legend()
+    return ax
+
+
+def function_and_derivative(activation, ax=None, *, z=None, name=None):
+    """Plot f(z) and f'(z) of an activation on one axes."""
+    ax = new_axes(ax)
+    z = np.linspace(-5, 5, 401) if z is None else z
+    name = name or type(activation).__name__
+    ax.plot(z, activation.f(z), color=OKABE_ITO[0], lw=2, label=f"{name}  $f(z)$")
+    ax.plot(z, activation.df(z), color=OKABE_ITO[1], lw=2, ls="--", label="derivative $f'(z)$")
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.axvline(0, color="0.6", lw=0.8)
+    ax.set_xlabel("$z$")
+    ax.set_ylabel("value")
+    ax.legend(loc="upper left", fontsize=8)
+    return ax

@@ -5,7 +5,7 @@ import numpy as np
 
 from ._checks import as_2d, as_targets, generator, number
 from .clipping import clip_by_norm, clip_by_value
-from .losses import accuracy, get_loss
+from .losses import SoftmaxCrossEntropy, accuracy, get_loss
 from .optim import SGD
 
 
@@ -84,8 +84,13 @@ def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=0.1, epochs=10,
     """
     X = as_2d("X", X)
     n = len(X)
-    y = as_targets("y", y, n) if np.ndim(y) != 1 or loss != "softmax_cross_entropy" else np.asarray(y)
     loss_fn = get_loss(loss)
+    if np.ndim(y) == 1 and isinstance(loss_fn, SoftmaxCrossEntropy):  # integer class labels (N,)
+        y = np.asarray(y)
+        if len(y) != n:
+            raise ValueError(f"y must have {n} labels to match X, got shape {y.shape}")
+    else:
+        y = as_targets("y", y, n)
     optimizer = optimizer if optimizer is not None else SGD(lr)
     number("epochs", epochs, low=1, integer=True)
     batch_size = n if batch_size is None else number("batch_size", batch_size, low=1, high=n, integer=True)

@@ -1,0 +1,367 @@
+"""Chapter 4 experiments: XOR seen from the hidden layer, and how many hidden units a 1-D fit needs.
+
+Also the small math the chapter shows: two linear layers collapse into one, the hand-set XOR
+network, the best single line for a 2-D labelling, and a compact two-layer tanh regressor.
+Weights follow ``Dense``: Y = f(X W1 + b1), Z = g(Y W2 + b2) with W1: (D, H), W2: (H, K).
+"""
+import functools
+
+import numpy as np
+
+from .. import data, plots
+from .._checks import as_2d, choice, generator, number
+from ..activations import Sigmoid
+from ..experiment import Experiment, dropdown, slider
+from ..layers import mlp
+from ..optim import SGD
+from ..train import fit
+
+SIGMOID = Sigmoid()
+
+
+# ---------------------------------------------------------------- small math shown in the chapter
+def collapse_linear(W1, b1, W2, b2):
+    """One linear layer equal to two: (X W1 + b1) W2 + b2 = X W + b with W = W1 W2, b = b1 W2 + b2.
+
+    W1: (D, H), b1: (H,), W2: (H, K), b2: (K,) -> W: (D, K), b: (K,).
+    """
+    W1, W2 = np.asarray(W1, dtype=float), np.asarray(W2, dtype=float)
+    b1, b2 = np.asarray(b1, dtype=float), np.asarray(b2, dtype=float)
+    if W1.ndim != 2 or W2.ndim != 2 or W1.shape[1] != W2.shape[0]:
+        raise ValueError(f"W1 (D, H) and W2 (H, K) must chain, got shapes {W1.shape} and {W2.shape}")
+    if b1.shape != (W1.shape[1],) or b2.shape != (W2.shape[1],):
+        raise ValueError(f"b1 must have shape ({W1.shape[1]},) and b2 shape ({W2.shape[1]},), "
+                         f"got {b1.shape} and {b2.shape}")
+    return W1 @ W2, b1 @ W2 + b2
+
+
+def hand_xor_params():
+    """The hand-set XOR network: hidden OR (x1 + x2 - 0.5) and NAND (-x1 - x2 + 1.5), output AND (h1 + h2 - 1.5).
+
+    Returns {'W1': (2, 2), 'b1': (2,), 'W2': (2, 1), 'b2': (1,)}; use with step units (threshold 0).
+    """
+    return {"W1": np.array([[1.0, -1.0], [1.0, -1.0]]), "b1": np.array([-0.5, 1.5]),
+            "W2": np.array([[1.0], [1.0]]), "b2": np.array([-1.5])}
+
+
+def two_layer(X, params, f, g):
+    """Y = f(X W1 + b1), Z = g(Y W2 + b2). X: (N, D) -> Y: (N, H), Z: (N, K); f, g act elementwise."""
+    X = as_2d("X", X, np.shape(params["W1"])[0])
+    Y = f(X @ params["W1"] + params["b1"])
+    return Y, g(Y @ params["W2"] + params["b2"])
+
+
+def best_line(X, y, *, n_angles=720):
+    """The single line that classifies most points, by exhaustive search.
+
+    Every direction w = (cos a, sin a) on a grid of n_angles angles, and for each every threshold
+    between consecutive projections (plus one below all). Predicts 1 where X w + b >= 0; among
+    the lines with the most correct points it returns one with the widest margin.
+    X: (N, 2), y: (N,) in {0, 1} -> (w: (2,), b: float, n_correct: int).
+    """
+    X = as_2d("X", X, 2)
+    y = np.asarray(y).reshape(-1)
+    if y.shape != (len(X),) or not np.all(np.isin(y, (0, 1))):
+        raise ValueError(f"y must hold {len(X)} labels in {{0, 1}}, got shape {np.shape(y)}")
+    number("n_angles", n_angles, low=4, integer=True)
+    a = np.linspace(0, 2 * np.pi, n_angles, endpoint=False)
+    W = np.c_[np.cos(a), np.sin(a)]                               # (A, 2)
+    P = np.sort(X @ W.T, axis=0).T                                # (A, N) sorted projections
+    T = np.c_[P[:, :1] - 1.0, (P[:, 1:] + P[:, :-1]) / 2]         # (A, N) thresholds
+    proj = W @ X.T                                                # (A, N) unsorted
+    pred = proj[:, None, :] >= T[:, :, None]                      # (A, T, N)
+    correct = np.sum(pred == (y == 1), axis=2)                    # (A, T)
+    margin = np.min(np.abs(proj[:, None, :] - T[:, :, None]), axis=2)
+    k, t = np.unravel_index(np.argmax(np.where(correct == correct.max(), margin, -np.inf)), correct.shape)
+    return W[k], float(-T[k, t]), int(correct[k, t])
+
+
+def separates(w, b, X, y):
+    """True if step(X w + b) equals y for every row. X: (N, 2), w: (2,), y: (N,) in {0, 1}."""
+    X = as_2d("X", X, 2)
+    return bool(np.all((X @ np.asarray(w, dtype=float) + b >= 0) == (np.asarray(y).reshape(-1) == 1)))
+
+
+# ---------------------------------------------------------------- 1. XOR from the hidden layer
+XOR_N, XOR_NOISE, XOR_DATA_SEED = 40, 0.1, 0
+XOR_LR, XOR_MOMENTUM, XOR_MAX_EPOCHS, XOR_CHUNK = 1.0, 0.9, 300, 10
+
+
+def xor_data():
+    """The noisy XOR training set of this chapter: X (40, 2), y (40,)."""
+    return data.xor(XOR_N, noise=XOR_NOISE, rng=np.random.default_rng(XOR_DATA_SEED))
+
+
+@functools.lru_cache(maxsize=16)
+def _xor_training(seed):
+    """Train a 2-2-1 sigmoid network with nnlab.fit for XOR_MAX_EPOCHS full-batch epochs.
+
+    Returns (snapshots, losses): the parameters every XOR_CHUNK epochs (index e // XOR_CHUNK),
+    and the training loss after each epoch. Cached: the result depends on seed only.
+    """
+    rng = np.random.default_rng(seed)
+    model = mlp([2, 2, 1], rng=rng, activation="sigmoid", output_activation="sigmoid")
+    X, y = xor_data()
+    opt = SGD(XOR_LR, momentum=XOR_MOMENTUM)
+
+    def snapshot():
+        d, o = model.layers[0].params, model.layers[2].params
+        return {"W1": d["W"].copy(), "b1": d["b"].copy(), "W2": o["W"].copy(), "b2": o["b"].copy()}
+
+    snaps, losses = [snapshot()], []
+    for _ in range(XOR_MAX_EPOCHS // XOR_CHUNK):
+        history = fit(model, X, y, loss="bce", optimizer=opt, epochs=XOR_CHUNK, rng=rng)
+        losses.extend(history.train_loss)
+        snaps.append(snapshot())
+    return tuple(snaps), np.array(losses)
+
+
+def learned_xor_params(seed=0, epochs=XOR_MAX_EPOCHS):
+    """Parameters of the 2-2-1 sigmoid network after `epochs` (a multiple of 10) epochs of nnlab.fit,
+    and the loss per epoch up to then. -> (params dict, losses (epochs,))."""
+    number("seed", seed, low=0, integer=True)
+    number("epochs", epochs, low=0, high=XOR_MAX_EPOCHS, integer=True)
+    if epochs % XOR_CHUNK:
+        raise ValueError(f"epochs must be a multiple of {XOR_CHUNK}, got {epochs}")
+    snaps, losses = _xor_training(seed)
+    return {k: v.copy() for k, v in snaps[epochs // XOR_CHUNK].items()}, losses[:epochs].copy()
+
+
+def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_EPOCHS, seed=0, *, steps=101):
+    """The XOR network seen in the input space and in its hidden space.
+
+    weights 'hand-set': OR/NAND/AND weights and biases times `steepness`, sigmoid units (a large
+    steepness is nearly a step). 'learned': nnlab.fit on the noisy XOR data (seed, epochs).
+    Returns a dict with params, the data X, y and their hidden codes H (N, 2), the four corners,
+    their codes Hc (4, 2) and outputs Zc (4,), accuracies, the output on an input grid and on a
+    hidden grid, and the best line through the hidden codes of the corners (w, b, n_correct).
+    """
+    choice("weights", weights, ("hand-set", "learned"))
+    number("steepness", steepness, low=0, low_open=True)
+    if weights == "hand-set":
+        params = {k: steepness * v for k, v in hand_xor_params().items()}
+        losses = None
+    else:
+        params, losses = learned_xor_params(seed, epochs)
+    X, y = xor_data()
+    corners, cy = data.xor_table()
+    H, Z = two_layer(X, params, SIGMOID, SIGMOID)
+    Hc, Zc = two_layer(corners, params, SIGMOID, SIGMOID)
+    g = np.linspace(-0.5, 1.5, steps)
+    G1, G2 = np.meshgrid(g, g)
+    _, Zgrid = two_layer(np.c_[G1.ravel(), G2.ravel()], params, SIGMOID, SIGMOID)
+    h = np.linspace(0, 1, steps)
+    H1, H2 = np.meshgrid(h, h)
+    Zhidden = SIGMOID(np.c_[H1.ravel(), H2.ravel()] @ params["W2"] + params["b2"])
+    w_sep, b_sep, n_sep = best_line(Hc, cy)
+    return {"weights": weights, "steepness": steepness, "epochs": epochs, "seed": seed, "params": params,
+            "X": X, "y": y, "H": H, "acc": float(np.mean((Z[:, 0] >= 0.5) == (y == 1))),
+            "corners": corners, "cy": cy, "Hc": Hc, "Zc": Zc[:, 0],
+            "corner_acc": float(np.mean((Zc[:, 0] >= 0.5) == (cy == 1))),
+            "grid": (G1, G2, Zgrid.reshape(G1.shape)), "hidden_grid": (H1, H2, Zhidden.reshape(H1.shape)),
+            "separator": (w_sep, b_sep, n_sep), "losses": losses}
+
+
+def _shade(ax, G1, G2, Z):
+    ax.contourf(G1, G2, (Z >= 0.5).astype(float), levels=[-0.5, 0.5, 1.5], cmap=plots.CLASS_CMAP, alpha=0.2)
+
+
+def _corner_points(ax, P, cy, s=140):
+    for k in (0, 1):
+        ax.scatter(P[cy == k, 0], P[cy == k, 1], s=s, c=plots.OKABE_ITO[k], marker=plots.MARKERS[k],
+                   edgecolors="black", linewidths=1.2, zorder=5)
+
+
+def xor_hidden_view_draw(d, fig):
+    ax_in, ax_hid, ax_3 = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 0.9]})
+    p = d["params"]
+    # input space: network output regions, data, and the line of each hidden unit (where h_j = 0.5)
+    _shade(ax_in, *d["grid"])
+    plots.scatter_classes(d["X"], d["y"], ax_in, s=14, labels=["XOR = 0", "XOR = 1"])
+    _corner_points(ax_in, d["corners"], d["cy"])
+    ax_in.set_xlim(-0.5, 1.5)
+    ax_in.set_ylim(-0.5, 1.5)
+    for j, color in ((0, plots.OKABE_ITO[2]), (1, plots.OKABE_ITO[3])):
+        plots.line_2d(p["W1"][:, j], p["b1"][j], ax_in, color=color, lw=2, label=f"$h_{j + 1} = 0.5$")
+    ax_in.set_title(f"input space: accuracy {d['acc']:.0%} on 40 points", fontsize=9)
+    ax_in.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7, ncol=2, frameon=False)
+    ax_in.set_aspect("equal")
+    # hidden space: codes of the data, the output unit's line, and a separating line if one exists
+    _shade(ax_hid, *d["hidden_grid"])
+    plots.scatter_classes(d["H"], d["y"], ax_hid, s=14, labels=["XOR = 0", "XOR = 1"])
+    _corner_points(ax_hid, d["Hc"], d["cy"])
+    ax_hid.set_xlim(-0.05, 1.05)
+    ax_hid.set_ylim(-0.05, 1.05)
+    plots.line_2d(p["W2"][:, 0], p["b2"][0], ax_hid, color="black", lw=2, label="output unit: $z = 0.5$")
+    w, b, n = d["separator"]
+    if n == 4:
+        plots.line_2d(w, b, ax_hid, color=plots.OKABE_ITO[5], lw=1.5, ls="--", label="a separating line")
+    ax_hid.set_xlabel("$h_1$ (hidden unit 1)")
+    ax_hid.set_ylabel("$h_2$ (hidden unit 2)")
+    ax_hid.set_title(f"hidden space: corners separable: {'yes' if n == 4 else 'no'}; "
+                     f"output right on {d['corner_acc'] * 4:.0f}/4", fontsize=9)
+    ax_hid.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7, ncol=2, frameon=False)
+    ax_hid.set_aspect("equal")
+    # third panel: the training loss (learned) or the unit's squashing function (hand-set)
+    if d["weights"] == "learned":
+        losses = d["losses"]
+        _, full = _xor_training(d["seed"])
+        ax_3.plot(np.arange(1, len(full) + 1), full, color="0.75", lw=1, label="later epochs")
+        if len(losses):
+            ax_3.plot(np.arange(1, len(losses) + 1), losses, color=plots.OKABE_ITO[0], lw=2, label="so far")
+        ax_3.set_xlabel("epoch")
+        ax_3.set_ylabel("training loss (cross-entropy)")
+        ax_3.set_ylim(0, max(0.8, float(full.max()) * 1.05))
+        ax_3.set_title(f"learned: seed {d['seed']}, {d['epochs']} epochs", fontsize=9)
+    else:
+        z = np.linspace(-2, 2, 401)
+        ax_3.plot(z, (z >= 0).astype(float), color="0.6", lw=1.5, ls="--", label="step")
+        ax_3.plot(z, SIGMOID(d["steepness"] * z), color=plots.OKABE_ITO[0], lw=2,
+                  label=f"$\\sigma({d['steepness']:g}\\,a)$")
+        ax_3.set_xlabel("hand-set pre-activation $a$")
+        ax_3.set_ylabel("unit output")
+        ax_3.set_title(f"hand-set weights times steepness {d['steepness']:g}", fontsize=9)
+    ax_3.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7, ncol=2, frameon=False)
+
+
+def xor_hidden_view():
+    return Experiment(
+        "XOR through the hidden layer: input space and hidden space",
+        [dropdown("weights", ["hand-set", "learned"], "hand-set"),
+         slider("steepness", 0.5, 20.0, 0.5, 20.0, label="steepness (hand-set)", static=(1.0, 3.0, 20.0)),
+         slider("epochs", 0, XOR_MAX_EPOCHS, XOR_CHUNK, XOR_MAX_EPOCHS, label="epochs (learned)",
+                static=(0, 50, 100, 300)),
+         slider("seed", 0, 9, 1, 0, label="seed (learned)", static=(0, 6))],
+        xor_hidden_view_compute, xor_hidden_view_draw, figsize=(11, 4.5),
+        alt="Left: the unit square with the XOR points, the network's output regions and the two hidden "
+            "units' lines. Middle: the same points mapped to the hidden units' outputs, with the output "
+            "unit's line. Right: the training loss or the hidden units' squashing curve")
+
+
+# ---------------------------------------------------------------- 2. how many hidden units?
+FIT_N, FIT_NOISE, FIT_DATA_SEED, FIT_INIT_SEED = 60, 0.05, 1, 0
+FIT_EPOCHS, FIT_LR, FIT_MOMENTUM = 1000, 0.2, 0.9
+
+
+def init_tanh_1d(hidden, *, rng, slope=(2.0, 6.0), kinks=(-1.0, 1.0)):
+    """Initial weights of a 1-H-1 tanh network whose hidden units bend inside the data interval.
+
+    Unit j: |w_j| uniform in `slope` with a random sign, centre c_j uniform in `kinks`, b_j = -w_j c_j
+    (so tanh(w_j x + b_j) switches at x = c_j); output weights N(0, 1/H), output bias 0.
+    -> {'W1': (1, H), 'b1': (H,), 'W2': (H, 1), 'b2': (1,)}.
+    """
+    number("hidden", hidden, low=1, integer=True)
+    rng = generator("rng", rng)
+    w = rng.uniform(*slope, size=hidden) * rng.choice([-1.0, 1.0], size=hidden)
+    c = rng.uniform(*kinks, size=hidden)
+    return {"W1": w[None, :], "b1": -w * c, "W2": rng.normal(0, 1 / np.sqrt(hidden), size=(hidden, 1)),
+            "b2": np.zeros(1)}
+
+
+def train_tanh_1d(X, y, params, *, epochs=FIT_EPOCHS, lr=FIT_LR, momentum=FIT_MOMENTUM):
+    """Full-batch gradient descent with momentum on L = 1/2 mean (Z - y)^2, Z = tanh(X W1 + b1) W2 + b2.
+
+    The same update as nnlab's Dense/Tanh layers with SquaredError and SGD(lr, momentum), written
+    out for speed. X: (N, 1), y: (N, 1); params as from init_tanh_1d (not changed).
+    -> (trained params, losses (epochs,) before each update).
+    """
+    X = as_2d("X", X, 1)
+    y = as_2d("y", y, 1)
+    if len(y) != len(X):
+        raise ValueError(f"y must have {len(X)} rows to match X, got shape {y.shape}")
+    number("epochs", epochs, low=0, integer=True)
+    number("lr", lr, low=0, low_open=True)
+    number("momentum", momentum, low=0, high=1, high_open=True)
+    p = {k: np.array(v, dtype=float) for k, v in params.items()}
+    v = {k: np.zeros_like(a) for k, a in p.items()}
+    n = len(X)
+    losses = np.empty(epochs)
+    for e in range(epochs):
+        Y = np.tanh(X @ p["W1"] + p["b1"])             # (N, H)
+        R = (Y @ p["W2"] + p["b2"] - y) / n            # dL/dZ, (N, 1)
+        losses[e] = 0.5 * n * float(R[:, 0] @ R[:, 0])
+        dA = (R @ p["W2"].T) * (1 - Y ** 2)            # dL/d(pre-activation), (N, H)
+        g = {"W2": Y.T @ R, "b2": R.sum(axis=0), "W1": X.T @ dA, "b1": dA.sum(axis=0)}
+        for k in p:
+            v[k] = momentum * v[k] - lr * g[k]
+            p[k] += v[k]
+    return p, losses
+
+
+def fit_data(target):
+    """The chapter's 1-D regression data for a target of nnlab.data.TARGETS: X (60, 1), y (60, 1)."""
+    choice("target", target, data.TARGETS)
+    return data.regression_1d(FIT_N, noise=FIT_NOISE, rng=np.random.default_rng(FIT_DATA_SEED), target=target)
+
+
+@functools.lru_cache(maxsize=256)
+def _trained_1d(hidden, target, epochs, seed):
+    """Cached training run (the result depends only on these four values)."""
+    X, y = fit_data(target)
+    return train_tanh_1d(X, y, init_tanh_1d(hidden, rng=np.random.default_rng(seed)), epochs=epochs)
+
+
+def hidden_units_fit_compute(hidden=4, target="sine", *, epochs=FIT_EPOCHS, seed=FIT_INIT_SEED, steps=201):
+    """Train a 1-`hidden`-1 tanh network on noisy samples of a target and measure its error.
+
+    Returns a dict: X, y (data), xs (steps,), truth, fit (steps,), parts (steps, H) = each hidden
+    unit's contribution W2_j tanh(W1_j x + b1_j), b2, 'mse' (to the noise-free target on the grid),
+    'train_mse' (to the noisy data), losses. Training runs are cached per (hidden, target, epochs, seed).
+    """
+    number("hidden", hidden, low=1, high=256, integer=True)
+    number("seed", seed, low=0, integer=True)
+    X, y = fit_data(target)
+    params, losses = _trained_1d(hidden, target, epochs, seed)
+    params, losses = {k: v.copy() for k, v in params.items()}, losses.copy()
+    xs = np.linspace(-1, 1, steps)
+    parts = np.tanh(xs[:, None] @ params["W1"] + params["b1"]) * params["W2"][:, 0]
+    fit_line = parts.sum(axis=1) + params["b2"][0]
+    truth = data.TARGETS[target](xs)
+    train_pred = np.tanh(X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
+    return {"hidden": hidden, "target": target, "X": X, "y": y, "xs": xs, "truth": truth, "fit": fit_line,
+            "parts": parts, "b2": float(params["b2"][0]), "mse": float(np.mean((fit_line - truth) ** 2)),
+            "train_mse": float(np.mean((train_pred - y) ** 2)), "losses": losses}
+
+
+def error_by_hidden_units(targets=tuple(data.TARGETS), hidden=(1, 2, 3, 4, 6, 8, 16), *, seeds=(0,)):
+    """Mean squared error to the noise-free target after training, per target and hidden-unit count.
+
+    -> array (len(targets), len(hidden), len(seeds)).
+    """
+    return np.array([[[hidden_units_fit_compute(h, t, seed=s)["mse"] for s in seeds] for h in hidden]
+                     for t in targets])
+
+
+def hidden_units_fit_draw(d, fig):
+    ax_fit, ax_parts = fig.subplots(1, 2)
+    ax_fit.scatter(d["X"][:, 0], d["y"][:, 0], s=12, color="0.55", label="noisy samples")
+    ax_fit.plot(d["xs"], d["truth"], color=plots.OKABE_ITO[1], lw=2.5, ls="--", label="target")
+    ax_fit.plot(d["xs"], d["fit"], color=plots.OKABE_ITO[0], lw=2, label=f"network, {d['hidden']} hidden")
+    ax_fit.set_xlabel("$x$")
+    ax_fit.set_ylabel("$y$")
+    ax_fit.set_ylim(-1.6, 1.6)
+    ax_fit.set_title(f"{d['target']}: error to target {d['mse']:.4f} (noise variance {FIT_NOISE ** 2:.4f})",
+                     fontsize=9)
+    ax_fit.legend(fontsize=7, loc="lower right")
+    H = d["parts"].shape[1]
+    for j in range(H):
+        ax_parts.plot(d["xs"], d["parts"][:, j], lw=1.3, color=plots.OKABE_ITO[j % 7],
+                      label=f"unit {j + 1}" if H <= 6 else None)
+    ax_parts.axhline(d["b2"], color="0.4", lw=1, ls=":", label="output bias $b$")
+    ax_parts.set_xlabel("$x$")
+    ax_parts.set_ylabel("$W_{j} \\tanh(w_j x + b_j)$")
+    ax_parts.set_title(f"the {H} terms whose sum (plus $b$) is the fit", fontsize=9)
+    ax_parts.legend(fontsize=7, loc="lower right", ncol=2)
+
+
+def hidden_units_fit():
+    return Experiment(
+        "How many hidden units? A 1-H-1 tanh network fitted to a 1-D function",
+        [slider("hidden", 1, 32, 1, 4, label="hidden units", static=(1, 2, 3, 4, 8, 16)),
+         dropdown("target", list(data.TARGETS), "sine")],
+        hidden_units_fit_compute, hidden_units_fit_draw, figsize=(10, 3.8),
+        alt="Left: noisy samples of a 1-D target, the target and the trained network's fit. Right: the "
+            "contribution of each hidden unit, a scaled tanh curve")
+
+
+EXPERIMENTS = {"xor_hidden_view": xor_hidden_view, "hidden_units_fit": hidden_units_fit}

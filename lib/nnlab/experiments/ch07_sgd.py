@@ -1,0 +1,137 @@
+"""Chapter 7 experiments: the learning rate on a real network, and full-batch descent against SGD."""
+import numpy as np
+
+from .. import data, plots
+from ..experiment import Experiment, dropdown, slider
+from ..layers import mlp
+from ..sgd_tools import train_counting
+from ..train import History
+from .._checks import choice, number
+
+HIDDEN = 8            # units in the one hidden layer of every network here
+DATA_SEED, INIT_SEED, ORDER_SEED = 7, 1, 2
+DATASETS = {"moons": lambda n, rng: data.moons(n, noise=0.15, rng=rng),
+            "circles": lambda n, rng: data.circles(n, noise=0.08, rng=rng, factor=0.5)}
+
+
+def make_data(dataset, n):
+    """The chapter's 2-D data set: X (n, 2), y (n,) in {0, 1}."""
+    choice("dataset", dataset, DATASETS)
+    number("n", n, low=4, integer=True)
+    return DATASETS[dataset](n, np.random.default_rng(DATA_SEED))
+
+
+def make_network():
+    """A 2-8-1 network (tanh hidden, sigmoid output) with fixed initial weights."""
+    return mlp([2, HIDDEN, 1], rng=np.random.default_rng(INIT_SEED), activation="tanh",
+               output_activation="sigmoid")
+
+
+# ---------------------------------------------------------------- 1. learning-rate explorer
+LR_EPOCHS, LR_N = 300, 200
+
+
+def lr_explorer_compute(dataset="moons", log10_lr=0.0, epochs=LR_EPOCHS, n=LR_N):
+    """Full-batch gradient descent with learning rate 10**log10_lr on a 2-8-1 network.
+
+    Returns a dict: 'lr', 'X', 'y', 'model' (trained), 'history' (a History whose train_loss holds
+    the loss after each epoch), 'loss0' (loss before training), 'accuracy' (on the training data).
+    """
+    number("log10_lr", log10_lr, low=-6, high=4)
+    lr = float(10.0 ** log10_lr)
+    X, y = make_data(dataset, n)
+    model = make_network()
+    run = train_counting(model, X, y, loss="bce", lr=lr, batch_size=None, budget=epochs * n,
+                         rng=np.random.default_rng(ORDER_SEED))
+    history = History(train_loss=list(run["loss"][1:]))
+    accuracy = float(np.mean((model(X)[:, 0] >= 0.5) == (y == 1)))
+    return {"lr": lr, "X": X, "y": y, "model": model, "history": history, "loss0": float(run["loss"][0]),
+            "accuracy": accuracy, "dataset": dataset}
+
+
+def lr_explorer_draw(d, fig):
+    ax_loss, ax_db = fig.subplots(1, 2)
+    plots.history_curves(d["history"], ax_loss, log=True)
+    ax_loss.axhline(d["loss0"], color="0.5", ls=":", lw=1, label="loss before training")
+    ax_loss.set_ylim(1e-2, 30)
+    ax_loss.set_xlim(0, max(d["history"].epochs, 1) + 1)
+    ax_loss.set_ylabel("training loss (cross-entropy, log scale)")
+    ax_loss.legend(loc="upper right", fontsize=8)
+    final = d["history"].train_loss[-1] if d["history"].train_loss else d["loss0"]
+    ax_loss.set_title(f"learning rate η = {d['lr']:.3g}: final loss {final:.3g}", fontsize=9)
+    plots.decision_boundary(d["model"], d["X"], d["y"], ax_db, steps=100)
+    ax_db.set_title(f"decision boundary after training (accuracy {d['accuracy']:.0%})", fontsize=9)
+    ax_db.legend(loc="lower right", fontsize=7)
+
+
+def lr_explorer():
+    return Experiment(
+        "The learning rate on a 2-8-1 network (full-batch gradient descent, 300 epochs)",
+        [dropdown("dataset", ["moons", "circles"], "moons"),
+         slider("log10_lr", -3.0, 2.0, 0.25, 0.0, label="log10 learning rate",
+                static=tuple(np.round(np.arange(-3.0, 2.01, 0.5), 2)))],
+        lr_explorer_compute, lr_explorer_draw, figsize=(9, 3.8),
+        alt="Left: training loss against epoch on a log scale. Right: the data and the network's "
+            "decision regions after training")
+
+
+# ---------------------------------------------------------------- 2. full batch against SGD
+BUDGET = 800          # per-sample gradient evaluations every method may spend
+MINI_BATCH = 10
+METHODS = {"full batch": None, f"mini-batch of {MINI_BATCH}": MINI_BATCH, "SGD (one sample)": 1}
+
+
+def descent_race_compute(log10_lr=-1.0, n=200, budget=BUDGET):
+    """Train the same 2-8-1 network on moons by full-batch descent, mini-batches and SGD, each for
+    ``budget`` per-sample gradient evaluations at learning rate 10**log10_lr.
+
+    Returns {'lr', 'n', 'budget', 'runs': {method: dict of arrays evals, iterations, epochs, loss}}.
+    """
+    number("log10_lr", log10_lr, low=-6, high=4)
+    lr = float(10.0 ** log10_lr)
+    X, y = make_data("moons", n)
+    record_at = np.unique(np.linspace(0, budget, 41)[1:].astype(int))
+    runs = {}
+    for name, batch_size in METHODS.items():
+        runs[name] = train_counting(make_network(), X, y, loss="bce", lr=lr, batch_size=batch_size,
+                                    budget=budget, rng=np.random.default_rng(ORDER_SEED), record_at=record_at)
+    return {"lr": lr, "n": n, "budget": budget, "runs": runs}
+
+
+def descent_race_draw(d, fig):
+    ax_ev, ax_it = fig.subplots(1, 2, sharey=True)
+    styles = [dict(color=plots.OKABE_ITO[0], marker="o", ms=4, lw=2),
+              dict(color=plots.OKABE_ITO[1], ls="--", lw=1.5),
+              dict(color=plots.OKABE_ITO[5], lw=1.2)]
+    for (name, run), style in zip(d["runs"].items(), styles):
+        label = f"{name}: {int(run['iterations'][-1])} updates"
+        ax_ev.plot(run["evals"], run["loss"], label=label, **style)
+        ax_it.plot(run["iterations"], run["loss"], label=label, **style)
+    n = d["n"]
+    ax_ev.set_xlabel("per-sample gradient evaluations (the cost)")
+    ax_ev.set_ylabel("training loss on all N samples (log scale)")
+    ax_ev.set_yscale("log")
+    ax_ev.set_ylim(0.05, 30)
+    ax_ev.set_xlim(0, d["budget"])
+    top = ax_ev.secondary_xaxis("top", functions=(lambda e: e / n, lambda ep: ep * n))
+    top.set_xlabel(f"epochs (passes over the N = {n} samples)", fontsize=8)
+    ax_ev.set_title(f"same budget, {d['budget']} evaluations; η = {d['lr']:.3g}", fontsize=9)
+    ax_ev.legend(fontsize=7, loc="lower left")
+    ax_it.set_xscale("symlog", linthresh=1)
+    ax_it.set_xlim(0, d["budget"] * 1.1)
+    ax_it.set_xlabel("updates (iterations), symmetric log scale")
+    ax_it.set_title("the same runs against the number of updates", fontsize=9)
+
+
+def descent_race():
+    return Experiment(
+        "Full-batch descent, mini-batches and SGD on the same budget of gradient evaluations",
+        [slider("log10_lr", -2.0, 1.0, 0.25, -1.0, label="log10 learning rate",
+                static=(-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0)),
+         slider("n", 40, 800, 40, 200, label="data size N", static=(40, 200, 800))],
+        descent_race_compute, descent_race_draw, figsize=(9, 3.8),
+        alt="Training loss of full-batch descent, mini-batch descent and SGD, against the number of "
+            "per-sample gradient evaluations and epochs (left) and against the number of updates (right)")
+
+
+EXPERIMENTS = {"lr_explorer": lr_explorer, "descent_race": descent_race}

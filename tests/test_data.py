@@ -1,0 +1,134 @@
+"""Toy data sets: shapes, label balance, determinism, separability, noise=0 geometry."""
+import numpy as np
+import pytest
+
+from nnlab import data
+
+TWO_CLASS = ["separable_blobs", "overlapping_blobs", "moons", "circles", "xor"]
+
+
+@pytest.mark.parametrize("name", sorted(data.DATASETS))
+@pytest.mark.parametrize("n", [4, 7, 200])
+def test_shapes_and_dtypes(rng, name, n):
+    X, y = data.DATASETS[name](n, rng=rng)
+    assert X.shape == (n, 2) and y.shape == (n,)
+    assert X.dtype == float and np.issubdtype(y.dtype, np.integer)
+    assert np.all(np.isfinite(X))
+
+
+@pytest.mark.parametrize("name", TWO_CLASS)
+@pytest.mark.parametrize("n", [8, 9, 200, 201])
+def test_two_classes_balanced(rng, name, n):
+    _, y = data.DATASETS[name](n, rng=rng)
+    counts = np.bincount(y)
+    assert len(counts) == 2 and abs(counts[0] - counts[1]) <= 1
+
+
+@pytest.mark.parametrize("classes", [2, 3, 5])
+def test_spirals_classes_balanced(rng, classes):
+    _, y = data.spirals(100, rng=rng, classes=classes)
+    counts = np.bincount(y)
+    assert len(counts) == classes and counts.max() - counts.min() <= 1
+
+
+@pytest.mark.parametrize("name", sorted(data.DATASETS))
+def test_determinism(name):
+    make = data.DATASETS[name]
+    X1, y1 = make(50, rng=np.random.default_rng(3))
+    X2, y2 = make(50, rng=np.random.default_rng(3))
+    X3, _ = make(50, rng=np.random.default_rng(4))
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(y1, y2)
+    assert not np.array_equal(X1, X3)
+
+
+@pytest.mark.parametrize("noise, margin, seed", [(0.5, 0.2, 0), (2.0, 0.2, 1), (3.0, 0.5, 2), (0.1, 0.0, 3)])
+def test_separable_blobs_are_separated_by_the_line(noise, margin, seed):
+    X, y = data.separable_blobs(500, noise=noise, margin=margin, rng=np.random.default_rng(seed))
+    signed = (X[:, 0] + X[:, 1]) / np.sqrt(2) * np.where(y == 1, 1, -1)   # distance to x1 + x2 = 0, signed
+    assert signed.min() >= margin - 1e-12
+    # so the perceptron-style rule sign(x1 + x2) classifies every point
+    np.testing.assert_array_equal((X.sum(axis=1) > 0).astype(int), y)
+
+
+def test_separable_blobs_only_move_points_along_the_normal(rng):
+    X0, _ = data.overlapping_blobs(300, noise=1.0, rng=np.random.default_rng(8))
+    X1, _ = data.separable_blobs(300, noise=1.0, margin=0.2, rng=np.random.default_rng(8))
+    # the coordinate along the line (x1 - x2) is unchanged
+    np.testing.assert_allclose(X0[:, 0] - X0[:, 1], X1[:, 0] - X1[:, 1], atol=1e-12)
+
+
+def test_overlapping_blobs_overlap(rng):
+    X, y = data.overlapping_blobs(1000, noise=1.0, rng=rng)
+    wrong = (X.sum(axis=1) > 0).astype(int) != y
+    assert 0.05 < wrong.mean() < 0.4
+
+
+def test_noise_zero_blobs_sit_at_the_centres(rng):
+    X, y = data.overlapping_blobs(10, noise=0.0, rng=rng, distance=4.0)
+    c = 4.0 / (2 * np.sqrt(2))
+    np.testing.assert_allclose(X[y == 0], -c)
+    np.testing.assert_allclose(X[y == 1], c)
+    assert np.linalg.norm(X[y == 1][0] - X[y == 0][0]) == pytest.approx(4.0)
+
+
+def test_noise_zero_xor_is_the_truth_table(rng):
+    X, y = data.xor(12, noise=0.0, rng=rng)
+    np.testing.assert_array_equal(y, np.logical_xor(X[:, 0], X[:, 1]).astype(int))
+    assert set(map(tuple, X)) == {(0, 0), (0, 1), (1, 0), (1, 1)}
+    Xt, yt = data.xor_table()
+    np.testing.assert_array_equal(Xt, [[0, 0], [0, 1], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(yt, [0, 1, 1, 0])
+
+
+def test_noise_zero_moons_lie_on_half_circles(rng):
+    X, y = data.moons(200, noise=0.0, rng=rng)
+    a, b = X[y == 0], X[y == 1]
+    np.testing.assert_allclose(np.hypot(a[:, 0], a[:, 1]), 1.0)           # upper unit half circle
+    assert np.all(a[:, 1] >= 0)
+    np.testing.assert_allclose(np.hypot(b[:, 0] - 1, b[:, 1] - 0.5), 1.0)  # lower one, centred at (1, 0.5)
+    assert np.all(b[:, 1] <= 0.5)
+
+
+def test_noise_zero_circles_have_radius_one_and_factor(rng):
+    X, y = data.circles(100, noise=0.0, rng=rng, factor=0.3)
+    r = np.hypot(X[:, 0], X[:, 1])
+    np.testing.assert_allclose(r[y == 0], 1.0)
+    np.testing.assert_allclose(r[y == 1], 0.3)
+
+
+def test_noise_zero_spirals_start_at_the_origin(rng):
+    X, _ = data.spirals(100, noise=0.0, rng=rng)
+    assert np.hypot(X[:, 0], X[:, 1]).max() <= 1.0
+
+
+@pytest.mark.parametrize("target", sorted(data.TARGETS))
+def test_regression_1d(rng, target):
+    X, y = data.regression_1d(50, noise=0.0, rng=rng, target=target)
+    assert X.shape == (50, 1) and y.shape == (50, 1)
+    assert np.all(np.diff(X[:, 0]) >= 0) and np.abs(X).max() <= 1
+    np.testing.assert_allclose(y[:, 0], data.TARGETS[target](X[:, 0]))
+    assert data.TARGETS["sine"](np.array([0.5]))[0] == pytest.approx(1.0)
+
+
+def test_train_val_split(rng):
+    X = np.arange(20.0).reshape(10, 2)
+    y = np.arange(10)
+    Xt, yt, Xv, yv = data.train_val_split(X, y, val_fraction=0.3, rng=rng)
+    assert len(Xv) == 3 and len(Xt) == 7
+    assert sorted(np.r_[yt, yv]) == list(range(10))
+    np.testing.assert_array_equal(Xt[:, 0], 2 * yt)   # rows stay with their labels
+    np.testing.assert_array_equal(Xv[:, 0], 2 * yv)
+
+
+def test_bad_arguments(rng):
+    with pytest.raises(ValueError, match="target must be one of"):
+        data.regression_1d(10, rng=rng, target="sawtooth")
+    with pytest.raises(ValueError, match="noise"):
+        data.moons(10, noise=-0.1, rng=rng)
+    with pytest.raises(ValueError, match="n must be"):
+        data.xor(3, rng=rng)
+    with pytest.raises(ValueError, match="factor"):
+        data.circles(10, rng=rng, factor=1.5)
+    with pytest.raises(ValueError, match="val_fraction"):
+        data.train_val_split(np.ones((4, 2)), np.ones(4), val_fraction=1.0, rng=rng)

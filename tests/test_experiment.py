@@ -1,0 +1,159 @@
+"""The experiment framework, with a tiny made-up experiment: figure, static HTML, live widgets, show."""
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from nnlab import experiment as E
+from nnlab.experiments import registry
+
+
+def compute(slope, kind, grid):
+    """slope * z for kind 'line', slope * z^2 for 'square'."""
+    z = np.linspace(-1, 1, 21)
+    return z, slope * (z if kind == "line" else z ** 2), grid
+
+
+def draw(data, fig):
+    z, out, grid = data
+    ax = fig.add_subplot()
+    ax.plot(z, out)
+    ax.grid(grid)
+    ax.set_xlabel("z")
+    ax.set_ylabel("output")
+
+
+def tiny(**overrides):
+    controls = [E.slider("slope", -2.0, 2.0, 0.5, 1.0),
+                E.dropdown("kind", ["line", "square"]),
+                E.toggle("grid", False)]
+    kwargs = dict(title="Tiny <test>", controls=controls, compute=compute, draw=draw, figsize=(3, 2),
+                  alt="A line or a parabola", dpi=40)
+    kwargs.update(overrides)
+    return E.Experiment(**kwargs)
+
+
+def test_figure_uses_defaults_and_overrides():
+    exp = tiny()
+    assert exp.defaults() == {"slope": 1.0, "kind": "line", "grid": False}
+    fig = exp.figure()
+    assert isinstance(fig, Figure)
+    (ax,) = fig.axes
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), np.linspace(-1, 1, 21))
+    ax = exp.figure(slope=-2.0, kind="square").axes[0]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), -2.0 * np.linspace(-1, 1, 21) ** 2)
+
+
+def test_unknown_control_raises():
+    with pytest.raises(ValueError, match=r"unknown control\(s\) \['slop'\]"):
+        tiny().figure(slop=1.0)
+
+
+def test_control_validation():
+    with pytest.raises(ValueError, match="slider 'a'"):
+        E.slider("a", 0, 1, 0.1, 2)
+    with pytest.raises(ValueError, match="dropdown 'b'"):
+        E.dropdown("b", ["x", "y"], "z")
+    with pytest.raises(ValueError, match="unique"):
+        tiny(controls=[E.toggle("a"), E.toggle("a")])
+
+
+def test_default_static_values():
+    s = E.slider("s", 0, 1, 0.1, 0.5)
+    assert s.static == (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert E.slider("s", 0, 1, 0.1, 0.3).static == (0.0, 0.25, 0.3, 0.5, 0.75, 1.0)  # default added
+    assert E.toggle("t").static == (False, True)
+    assert E.dropdown("d", ["a", "b", "c"], "b").static == ("a", "b", "c")
+    assert E.dropdown("d", ["a", "b", "c"], "c", static=("a",)).static == ("c", "a")
+
+
+def small(slope_static=(-2.0, 1.0, 2.0), grid_static=(False, True)):
+    return tiny(controls=[E.slider("slope", -2.0, 2.0, 0.5, 1.0, static=slope_static),
+                          E.dropdown("kind", ["line", "square"]), E.toggle("grid", False, static=grid_static)])
+
+
+def test_static_frames_are_the_product_of_static_values():
+    view = small().static()
+    assert len(view.frames) == 3 * 2 * 2
+    assert set(view.frames) == {f"{i},{j},{k}" for i in range(3) for j in range(2) for k in range(2)}
+    assert all(v.startswith("data:image/png;base64,") for v in view.frames.values())
+    # the frames differ with the slider
+    assert view.frames["0,0,0"] != view.frames["2,0,0"]
+    assert view.alts["2,1,1"] == "A line or a parabola (slope = 2.0, kind = square, grid = True)"
+    assert repr(view) == "Static experiment: Tiny <test> (12 frames)"
+
+
+def test_static_html_contains_json_image_and_alt_text():
+    html = small(slope_static=(-1.0, 1.0), grid_static=(False,)).static()._repr_html_()
+    assert 'class="nnlab-experiment"' in html and "Tiny &lt;test&gt;" in html
+    payload = re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1)
+    data = json.loads(payload.replace("<\\/", "</"))
+    assert len(data["frames"]) == 4 and data["controls"][0]["labels"] == ["-1", "1"]
+    img = re.search(r'<img src="([^"]+)" alt="([^"]+)"', html)
+    assert img.group(1) == data["frames"]["1,0,0"]              # opens on the defaults
+    assert img.group(2) == "A line or a parabola (slope = 1.0, kind = line, grid = False)"
+    assert base64.b64decode(img.group(1).split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 'type="range"' in html and "<select" in html
+    assert "grid = False stay fixed" in html                    # a one-value control is announced
+
+
+def test_too_many_static_frames_raises():
+    exp = tiny(controls=[E.slider("a", 0, 1, 0.1, 0.0, static=tuple(np.linspace(0, 1, 9))),
+                         E.slider("b", 0, 1, 0.1, 0.0, static=tuple(np.linspace(0, 1, 9)))],
+               compute=lambda a, b: (np.zeros(3), np.zeros(3), False))
+    with pytest.raises(ValueError, match="81 static frames"):
+        exp.static()
+
+
+def test_png_bytes():
+    assert E.png_bytes(tiny().figure())[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_live_widgets_redraw_on_change():
+    exp = tiny()
+    view = exp.live()
+    assert set(view.inputs) == {"slope", "kind", "grid"}
+    assert type(view.inputs["slope"]).__name__ == "FloatSlider"
+    assert type(view.inputs["kind"]).__name__ == "Dropdown"
+    assert type(view.inputs["grid"]).__name__ == "Checkbox"
+    before = view.image.value
+    assert before[:8] == b"\x89PNG\r\n\x1a\n"
+    view.inputs["slope"].value = -2.0
+    assert view.image.value != before
+    assert view.image.value == E.png_bytes(exp.figure(slope=-2.0), exp.dpi)
+
+
+def test_int_slider_for_integer_controls():
+    exp = tiny(controls=[E.slider("n", 1, 9, 1, 3)], compute=lambda n: (np.arange(n), np.arange(n), False))
+    assert type(exp.live().inputs["n"]).__name__ == "IntSlider"
+
+
+def test_live_view_text_is_one_short_line():
+    bundle = tiny().live()._repr_mimebundle_()
+    text = bundle["text/plain"]
+    assert "\n" not in text and len(text) < 120 and "Tiny <test>" in text
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+@pytest.mark.parametrize("static, expected", [("1", "StaticView"), (None, "LiveView")])
+def test_show_picks_static_when_nnlab_static_is_set(monkeypatch, static, expected):
+    import IPython.display
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    if static is None:
+        monkeypatch.delenv("NNLAB_STATIC", raising=False)
+    else:
+        monkeypatch.setenv("NNLAB_STATIC", static)
+    small(slope_static=(1.0,), grid_static=(False,)).show()
+    assert [type(o).__name__ for o in shown] == [expected]
+
+
+def test_registry_lists_chapter_modules():
+    reg = registry()
+    assert isinstance(reg, dict)
+    for module, experiments in reg.items():
+        assert module.startswith("ch") and isinstance(experiments, dict)
+        assert all(callable(f) for f in experiments.values())

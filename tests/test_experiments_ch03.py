@@ -1,0 +1,96 @@
+"""Chapter 3 experiments: separable vs overlapping data and accuracy curves, checked with values."""
+import time
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from nnlab import perceptron
+from nnlab.experiments import ch03_perceptron_limits as ch
+
+
+@pytest.mark.parametrize("noise", [0.3, 0.6, 0.9, 1.2])
+def test_separable_stops_and_overlapping_never_does(noise):
+    sep = ch.separable_vs_overlapping_compute("separable", noise)
+    assert sep["converged_epoch"] is not None and sep["mistakes"][-1] == 0
+    assert sep["train_acc"][-1] == 1.0
+    over = ch.separable_vs_overlapping_compute("overlapping", noise)
+    if noise >= 0.6:     # at noise 0.3 the two blobs of this seed happen to be separable
+        assert over["converged_epoch"] is None and np.all(over["mistakes"] > 0)
+        # the weights still move in the last epochs: they wander, they do not settle
+        assert np.all(np.linalg.norm(np.diff(over["W_epoch"][-5:], axis=0), axis=1) > 0)
+    assert over["W"].shape == (over["updates"] + 1, 2) and len(over["mistakes"]) == ch.EPOCHS
+
+
+def test_overlapping_mistakes_grow_with_the_noise():
+    m = [ch.separable_vs_overlapping_compute("overlapping", s)["mistakes"][-10:].mean() for s in (0.6, 0.9, 1.2)]
+    assert m[0] < m[1] < m[2]
+
+
+def test_accuracy_curves_values():
+    d = ch.accuracy_curves_compute(noise=1.0, lr=1.0, init="zero")
+    assert d["train_update"][0] == 0.5            # w = 0: every point predicted 1, half are class 1
+    assert len(d["train_epoch"]) == ch.EPOCHS
+    for key in ("train_epoch", "test_epoch", "pocket_test_epoch"):
+        assert np.all((d[key] >= 0) & (d[key] <= 1))
+    # the epoch-end accuracy really fluctuates; the pocket never falls on the training data
+    assert np.ptp(d["test_epoch"][5:]) > 0.1
+    X, y = ch.make_data("overlapping", 1.0)
+    h = perceptron.perceptron_train(X, y, lr=1.0, epochs=ch.EPOCHS, rng=np.random.default_rng(ch.TRAIN_SEED))
+    train_u = perceptron.accuracy_of_weights(h.w, h.b, X, y)
+    np.testing.assert_allclose(train_u[h.epoch_end], d["train_epoch"])
+    best = np.maximum.accumulate(train_u)[h.epoch_end]
+    assert np.all(np.diff(best) >= 0) and np.all(best >= d["train_epoch"])
+
+
+def test_learning_rate_is_irrelevant_from_zero_but_not_from_random():
+    a = ch.accuracy_curves_compute(lr=0.01, init="zero")
+    b = ch.accuracy_curves_compute(lr=1.0, init="zero")
+    np.testing.assert_array_equal(a["test_epoch"], b["test_epoch"])
+    c = ch.accuracy_curves_compute(lr=0.01, init="random")
+    d = ch.accuracy_curves_compute(lr=1.0, init="random")
+    assert not np.array_equal(c["test_epoch"], d["test_epoch"])
+    assert c["train_epoch"][0] < d["train_epoch"][0]   # a small step cannot undo the random start quickly
+
+
+def test_lr_scaling_and_delta_rule():
+    _, _, hs = ch.lr_scaling(lrs=(0.01, 1.0, 100.0), epochs=5)
+    for h, lr in zip(hs, (0.01, 1.0, 100.0)):
+        np.testing.assert_allclose(h.w, lr * hs[1].w, rtol=1e-12, atol=1e-12)
+    losses, edge = ch.delta_rule(lrs=(0.5, 0.99, 1.01), steps=300)
+    assert 0.5 < edge < 5
+    losses, edge = ch.delta_rule(lrs=(0.5 * edge, 0.95 * edge, 1.05 * edge), steps=300)
+    assert losses[0][-1] < losses[0][0] and losses[1][-1] < losses[1][0]
+    assert losses[2][-1] > 100 * losses[2][0]
+
+
+def test_seed_average_shapes():
+    r = ch.seed_average(n_seeds=3, epochs=5)
+    assert r["test"].shape == (3, 5) and r["pocket"].shape == (3, 5) and r["first_epoch"].shape == (3, 21)
+    np.testing.assert_allclose(r["first_epoch"][:, 0], 0.5, atol=0.05)
+
+
+def test_compute_rejects_bad_values():
+    with pytest.raises(ValueError, match="kind"):
+        ch.separable_vs_overlapping_compute("spiral", 0.5)
+    with pytest.raises(ValueError, match="noise"):
+        ch.separable_vs_overlapping_compute("separable", -1.0)
+    with pytest.raises(ValueError, match="init"):
+        ch.accuracy_curves_compute(init="ones")
+    with pytest.raises(ValueError, match="lr"):
+        ch.accuracy_curves_compute(lr=0)
+
+
+@pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
+def test_experiment_builds_draws_and_is_fast(name):
+    exp = ch.EXPERIMENTS[name]()
+    n = int(np.prod([len(c.static) for c in exp.controls]))
+    assert 2 <= n <= 64
+    fig = exp.figure()
+    assert isinstance(fig, Figure) and all(ax.get_xlabel() for ax in fig.axes)
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        exp.compute(**exp.defaults())
+        times.append(time.perf_counter() - t)
+    assert np.median(times) < 0.1

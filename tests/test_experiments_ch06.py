@@ -1,0 +1,73 @@
+"""Chapter 6 experiments: the step-through numbers and the restarts, checked directly."""
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from nnlab import backprop
+from nnlab.data import xor_table
+from nnlab.experiments import ch06_backprop as ch
+
+
+def test_trace_numbers_follow_the_slide_formulas():
+    d = ch.trace_compute(step=0, example="(1, 0)", lr=0.5)
+    p, x, t = d["params"], d["x"], d["t"]
+    np.testing.assert_array_equal(x, [1.0, 0.0])
+    assert t == 1.0
+    y = 1 / (1 + np.exp(-(x @ p["W1"] + p["b1"])))
+    z = 1 / (1 + np.exp(-(y @ p["W2"][:, 0] + p["b2"][0])))
+    np.testing.assert_allclose(d["y"], y)
+    assert d["z"] == pytest.approx(z)
+    assert d["E"] == pytest.approx(0.5 * (t - z) ** 2)
+    assert d["d_out"] == pytest.approx(z * (1 - z) * (t - z))
+    np.testing.assert_allclose(d["d_hid"], y * (1 - y) * p["W2"][:, 0] * d["d_out"])
+    np.testing.assert_allclose(d["change"]["W2"][:, 0], 0.5 * d["d_out"] * y)
+    np.testing.assert_allclose(d["change"]["W1"], 0.5 * np.outer(x, d["d_hid"]))
+    np.testing.assert_array_equal(d["change"]["W1"][1], [0.0, 0.0])   # input x2 = 0: its weights stay
+    assert d["E_new"] < d["E"]
+
+
+@pytest.mark.parametrize("example", ch.EXAMPLES)
+def test_trace_update_equals_one_stochastic_step(example):
+    d = ch.trace_compute(step=9, example=example)
+    X, T = xor_table()
+    i = ch.EXAMPLES.index(example)
+    step = backprop.stochastic_epoch(d["params"], X[i:i + 1], T[i:i + 1], d["lr"])
+    for k in backprop.NAMES:
+        np.testing.assert_allclose(d["new"][k], step[k], rtol=1e-12)
+
+
+def test_trace_rejects_bad_step_and_example():
+    with pytest.raises(ValueError, match="step"):
+        ch.trace_compute(step=ch.N_STEPS)
+    with pytest.raises(ValueError, match="example"):
+        ch.trace_compute(example="(2, 0)")
+
+
+def test_restarts_compute_values():
+    d = ch.restarts_compute(hidden=2, lr=4.0, epochs=600, n_starts=100)
+    assert d["final"].shape == d["solved"].shape == (100,)
+    assert d["curves"].shape == (601, 30)
+    np.testing.assert_array_equal(d["curves"][-1], d["final"][:30])
+    assert 0.5 < d["solved"].mean() < 1.0                   # most runs solve XOR, some get stuck
+    assert np.all(d["final"][d["solved"]] < 0.05)
+    assert np.all(d["final"][~d["solved"]] > 0.2)           # stuck runs sit near E = 1/4 or 1/3
+    wider = ch.restarts_compute(hidden=4, lr=4.0, epochs=600, n_starts=100)
+    assert wider["solved"].mean() > d["solved"].mean()
+    with pytest.raises(ValueError, match="hidden"):
+        ch.restarts_compute(hidden=0)
+
+
+@pytest.mark.parametrize("step", range(ch.N_STEPS))
+def test_trace_draws_every_step(step):
+    fig = ch.trace().figure(step=step)
+    assert isinstance(fig, Figure)
+    assert fig.axes[0].get_title().startswith(f"step {step}/")
+
+
+@pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
+def test_factories_stay_within_the_static_frame_limit(name):
+    exp = ch.EXPERIMENTS[name]()
+    frames = int(np.prod([len(c.static) for c in exp.controls]))
+    assert 1 <= frames <= 64
+    assert isinstance(exp.figure(), Figure)
+    assert exp.alt

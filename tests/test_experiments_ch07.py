@@ -1,0 +1,123 @@
+"""Chapter 7 experiments, tested through their pure compute functions (no widgets)."""
+import time
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from nnlab.experiments import ch07_sgd as ch07
+
+
+# ---------------------------------------------------------------- learning-rate explorer
+def test_tiny_learning_rate_barely_moves_the_loss():
+    d = ch07.lr_explorer_compute("moons", log10_lr=-3.0)
+    loss = np.array(d["history"].train_loss)
+    assert len(loss) == ch07.LR_EPOCHS
+    assert np.all(np.diff(loss) < 0)                    # it does go down, every epoch ...
+    assert d["loss0"] - loss[-1] < 0.15                 # ... but hardly at all in 300 epochs
+    assert loss[-1] > 0.5
+
+
+def test_good_learning_rate_learns_the_moons():
+    d = ch07.lr_explorer_compute("moons", log10_lr=0.5)
+    assert d["history"].train_loss[-1] < 0.1
+    assert d["accuracy"] >= 0.95
+
+
+@pytest.mark.parametrize("dataset", ["moons", "circles"])
+def test_huge_learning_rate_is_finite_but_much_worse(dataset):
+    good = ch07.lr_explorer_compute(dataset, log10_lr=0.0)["history"].train_loss[-1]
+    d = ch07.lr_explorer_compute(dataset, log10_lr=2.0)
+    loss = np.array(d["history"].train_loss)
+    assert np.all(np.isfinite(loss))                     # sigmoid + cross-entropy saturate: no NaN
+    assert loss[-1] > d["loss0"] > good                  # ends worse than where it started
+    assert loss[-1] > 10 * good
+
+
+def test_lr_explorer_is_deterministic():
+    a = ch07.lr_explorer_compute("circles", log10_lr=-0.5)
+    b = ch07.lr_explorer_compute("circles", log10_lr=-0.5)
+    np.testing.assert_array_equal(a["history"].train_loss, b["history"].train_loss)
+    np.testing.assert_array_equal(a["model"](a["X"]), b["model"](b["X"]))
+
+
+def test_lr_explorer_bad_input():
+    with pytest.raises(ValueError, match="dataset"):
+        ch07.lr_explorer_compute("spirals2", 0.0)
+    with pytest.raises(TypeError, match="log10_lr"):
+        ch07.lr_explorer_compute("moons", "big")
+
+
+# ---------------------------------------------------------------- full batch against SGD
+def test_race_gradient_evaluation_counts_are_exact():
+    d = ch07.descent_race_compute(log10_lr=-1.0, n=200)
+    runs = d["runs"]
+    full, mini, sgd = (runs[k] for k in ch07.METHODS)
+    # full batch: N = 200 evaluations per step -> 4 steps in a budget of 800
+    np.testing.assert_array_equal(full["evals"], [0, 200, 400, 600, 800])
+    np.testing.assert_array_equal(full["iterations"], [0, 1, 2, 3, 4])
+    # SGD: one evaluation per step, mini-batch: 10 per step
+    np.testing.assert_array_equal(sgd["evals"], sgd["iterations"])
+    np.testing.assert_array_equal(mini["evals"], 10 * mini["iterations"])
+    assert sgd["iterations"][-1] == 800 and mini["iterations"][-1] == 80
+    for run in runs.values():
+        assert run["evals"][-1] == ch07.BUDGET
+        np.testing.assert_allclose(run["epochs"], run["evals"] / 200)
+
+
+def test_race_all_methods_start_from_the_same_network():
+    runs = ch07.descent_race_compute(log10_lr=-1.0, n=200)["runs"]
+    starts = [run["loss"][0] for run in runs.values()]
+    assert starts[0] == starts[1] == starts[2]
+
+
+def test_race_sgd_gets_further_on_the_same_budget():
+    for n in (200, 800):
+        runs = ch07.descent_race_compute(log10_lr=-1.0, n=n)["runs"]
+        # SGD's loss jumps around, so compare the average over the last quarter of the budget
+        full, mini, sgd = (np.mean(runs[k]["loss"][runs[k]["evals"] >= 0.75 * ch07.BUDGET]) for k in ch07.METHODS)
+        assert max(sgd, mini) < full - 0.2
+
+
+def test_race_bigger_data_means_fewer_full_batch_steps():
+    few = ch07.descent_race_compute(log10_lr=-1.0, n=40)["runs"]["full batch"]
+    many = ch07.descent_race_compute(log10_lr=-1.0, n=800)["runs"]["full batch"]
+    assert few["iterations"][-1] == 20 and many["iterations"][-1] == 1
+    assert few["loss"][-1] < many["loss"][-1]
+
+
+def test_race_too_high_learning_rate_breaks_sgd_first():
+    runs = ch07.descent_race_compute(log10_lr=1.0, n=200)["runs"]
+    assert runs["SGD (one sample)"]["loss"][-1] > 5        # saturated: far above the start (about 0.7)
+    assert np.all(np.isfinite(runs["SGD (one sample)"]["loss"]))
+
+
+def test_race_is_deterministic():
+    a = ch07.descent_race_compute(log10_lr=-0.5, n=120)["runs"]
+    b = ch07.descent_race_compute(log10_lr=-0.5, n=120)["runs"]
+    for k in a:
+        np.testing.assert_array_equal(a[k]["loss"], b[k]["loss"])
+
+
+# ---------------------------------------------------------------- every experiment
+@pytest.mark.parametrize("name", sorted(ch07.EXPERIMENTS))
+def test_experiment_draws_and_fits_static_limit(name):
+    exp = ch07.EXPERIMENTS[name]()
+    n_frames = int(np.prod([len(c.static) for c in exp.controls]))
+    assert 2 <= n_frames <= 64
+    fig = exp.figure()
+    assert isinstance(fig, Figure)
+    main = [ax for ax in fig.axes if ax.has_data()]
+    assert len(main) == 2
+    assert all(ax.get_xlabel() for ax in main) and main[0].get_ylabel()
+
+
+@pytest.mark.parametrize("name", sorted(ch07.EXPERIMENTS))
+def test_experiment_compute_is_fast_enough(name):
+    exp = ch07.EXPERIMENTS[name]()
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        exp.compute(**exp.defaults())
+        times.append(time.perf_counter() - start)
+    assert np.median(times) < 1.0   # generous: shared CI machines; the benchmark tracks the real ~0.1 s

@@ -1,0 +1,172 @@
+"""Dense, Dropout, BatchNorm, Sequential and mlp: values worked out by hand."""
+import numpy as np
+import pytest
+
+from nnlab import activations as A
+from nnlab.layers import BatchNorm, Dense, Dropout, Sequential, mlp
+
+
+def dense_2x2(rng):
+    layer = Dense(2, 2, rng=rng)
+    layer.params["W"][...] = [[1.0, 2.0], [3.0, 4.0]]
+    layer.params["b"][...] = [0.5, -1.0]
+    return layer
+
+
+def test_dense_forward_2x2(rng):
+    layer = dense_2x2(rng)
+    X = np.array([[1.0, 1.0], [2.0, -1.0]])
+    # row 1: [1+3, 2+4] + b = [4.5, 5]; row 2: [2-3, 4-4] + b = [-0.5, -1]
+    np.testing.assert_allclose(layer.forward(X), [[4.5, 5.0], [-0.5, -1.0]])
+    np.testing.assert_allclose(layer.forward(np.eye(2)), [[1.5, 1.0], [3.5, 3.0]])
+
+
+def test_dense_backward_2x2(rng):
+    layer = dense_2x2(rng)
+    X = np.array([[1.0, 1.0], [2.0, -1.0]])
+    layer.forward(X)
+    dout = np.array([[1.0, 0.0], [0.0, 2.0]])
+    dX = layer.backward(dout)
+    np.testing.assert_allclose(layer.grads["W"], [[1.0, 4.0], [1.0, -2.0]])  # X^T dout
+    np.testing.assert_allclose(layer.grads["b"], [1.0, 2.0])
+    np.testing.assert_allclose(dX, [[1.0, 3.0], [4.0, 8.0]])                # dout W^T
+
+
+def test_dense_shapes_and_init(rng):
+    layer = Dense(3, 5, rng=rng)
+    assert layer.params["W"].shape == (3, 5) and layer.params["b"].shape == (5,)
+    np.testing.assert_array_equal(layer.params["b"], 0.0)
+    assert layer.forward(np.ones((7, 3))).shape == (7, 5)
+    assert {k: v.shape for k, v in layer.grads.items()} == {"W": (3, 5), "b": (5,)}
+    zero = Dense(3, 5, rng=rng, init="zeros")
+    np.testing.assert_array_equal(zero.params["W"], 0.0)
+    assert repr(layer) == "Dense(3, 5)"
+
+
+def test_dropout_train_mask_rate_and_inverted_scaling(rng):
+    p_drop = 0.3
+    layer = Dropout(p_drop, rng=rng)
+    X = np.ones((200, 1000))
+    out = layer.forward(X, train=True)
+    kept = out != 0
+    assert abs(kept.mean() - (1 - p_drop)) < 0.005          # 200,000 units: sd of the rate ~ 0.001
+    np.testing.assert_allclose(out[kept], 1 / (1 - p_drop))  # survivors scaled by 1 / p_keep
+    assert abs(out.mean() - 1.0) < 0.01                       # so the mean is kept
+    dout = np.full_like(X, 2.0)
+    np.testing.assert_allclose(layer.backward(dout), 2.0 * out)  # same mask backward
+
+
+def test_dropout_test_mode_is_identity(rng):
+    layer = Dropout(0.5, rng=rng)
+    X = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(layer.forward(X, train=False), X)
+    np.testing.assert_array_equal(layer.backward(np.ones((2, 3))), 1.0)
+
+
+def test_dropout_non_inverted_scales_at_test_time(rng):
+    layer = Dropout(0.25, rng=rng, inverted=False)
+    X = np.ones((100, 1000))
+    out = layer.forward(X, train=True)
+    assert set(np.unique(out)) == {0.0, 1.0}                 # train: mask only
+    assert abs(out.mean() - 0.75) < 0.01                      # expectation p_keep * x
+    np.testing.assert_allclose(layer.forward(2 * X[:2], train=False), 2 * 0.75)
+    np.testing.assert_allclose(layer.backward(np.ones((2, 1000))), 0.75)
+
+
+def test_dropout_zero_rate_keeps_everything(rng):
+    X = np.random.default_rng(1).normal(size=(4, 5))
+    np.testing.assert_array_equal(Dropout(0.0, rng=rng).forward(X, train=True), X)
+
+
+def test_dropout_same_seed_same_mask():
+    X = np.ones((3, 50))
+    a = Dropout(0.5, rng=np.random.default_rng(7)).forward(X, train=True)
+    b = Dropout(0.5, rng=np.random.default_rng(7)).forward(X, train=True)
+    np.testing.assert_array_equal(a, b)
+
+
+def batch(rng, n=400):
+    return rng.normal(size=(n, 3)) * [1.0, 5.0, 0.1] + [3.0, -2.0, 7.0]
+
+
+def test_batchnorm_train_output_is_standardised(rng):
+    bn = BatchNorm(3)
+    out = bn.forward(batch(rng), train=True)
+    np.testing.assert_allclose(out.mean(axis=0), 0.0, atol=1e-12)
+    # var(x_hat) = var / (var + eps): 1 up to eps / var (eps = 1e-5, smallest var ~ 0.01)
+    np.testing.assert_allclose(out.var(axis=0), 1.0, atol=2e-3)
+    np.testing.assert_allclose(out[:, :2].var(axis=0), 1.0, atol=1e-5)
+
+
+def test_batchnorm_gamma_beta_scale_and_shift(rng):
+    bn = BatchNorm(3)
+    bn.params["gamma"][...] = [2.0, 0.5, 1.0]
+    bn.params["beta"][...] = [1.0, -1.0, 0.0]
+    out = bn.forward(batch(rng), train=True)
+    np.testing.assert_allclose(out.mean(axis=0), [1.0, -1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(out.std(axis=0), [2.0, 0.5, 1.0], rtol=1e-3)
+
+
+def test_batchnorm_running_averages_follow_the_slides(rng):
+    m = 0.8
+    bn = BatchNorm(3, momentum=m)
+    mu, var = np.zeros(3), np.ones(3)   # the starting running statistics
+    for _ in range(3):
+        X = batch(rng, 50)
+        bn.forward(X, train=True)
+        mu = m * mu + (1 - m) * X.mean(axis=0)        # mu = m mu + (1 - m) mu_B
+        var = m * var + (1 - m) * X.var(axis=0)       # sigma^2 = m sigma^2 + (1 - m) sigma_B^2 (1/N_B)
+        np.testing.assert_allclose(bn.running_mean, mu)
+        np.testing.assert_allclose(bn.running_var, var)
+
+
+def test_batchnorm_test_mode_uses_running_stats(rng):
+    bn = BatchNorm(3)
+    bn.running_mean[...] = [1.0, 2.0, 3.0]
+    bn.running_var[...] = [4.0, 9.0, 16.0]
+    bn.params["gamma"][...] = [1.0, 2.0, 3.0]
+    bn.params["beta"][...] = [0.0, 1.0, -1.0]
+    X = np.array([[3.0, 5.0, 7.0], [1.0, 2.0, 3.0]])
+    out = bn.forward(X, train=False)
+    expected = [1.0, 2.0, 3.0] * (X - [1.0, 2.0, 3.0]) / np.sqrt(np.array([4.0, 9.0, 16.0]) + bn.eps) + [0, 1, -1]
+    np.testing.assert_allclose(out, expected)
+    np.testing.assert_allclose(out[1], [0.0, 1.0, -1.0])
+    before = bn.running_mean.copy()
+    bn.forward(X * 10, train=False)
+    np.testing.assert_array_equal(bn.running_mean, before)  # test mode never updates the statistics
+
+
+def test_batchnorm_rejects_single_sample_batches_in_train_mode():
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        BatchNorm(2).forward(np.ones((1, 2)), train=True)
+
+
+def test_sequential_composes_and_lists_parameters(rng):
+    d1, d2 = Dense(2, 3, rng=rng), Dense(3, 1, rng=rng)
+    model = Sequential(d1, A.ReLU(), d2)
+    X = rng.normal(size=(4, 2))
+    expected = np.maximum(X @ d1.params["W"] + d1.params["b"], 0) @ d2.params["W"] + d2.params["b"]
+    np.testing.assert_allclose(model(X), expected)
+    np.testing.assert_allclose(model.predict(X), expected)
+    names = [(type(layer).__name__, name, p.shape) for layer, name, p, g in model.parameters()]
+    assert names == [("Dense", "W", (2, 3)), ("Dense", "b", (3,)), ("Dense", "W", (3, 1)), ("Dense", "b", (1,))]
+    assert Sequential([d1, d2]).layers == [d1, d2]
+
+
+def test_sequential_rejects_non_layers():
+    with pytest.raises(TypeError, match=r"layers\[1\]"):
+        Sequential(A.ReLU(), "relu")
+
+
+def test_mlp_structure(rng):
+    model = mlp([2, 16, 16, 1], rng=rng, activation="tanh", output_activation="sigmoid")
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["Dense", "Tanh", "Dense", "Tanh", "Dense", "Sigmoid"]
+    assert [layer.params["W"].shape for layer in model.layers[::2]] == [(2, 16), (16, 16), (16, 1)]
+    out = model(rng.normal(size=(5, 2)))
+    assert out.shape == (5, 1) and np.all((out > 0) & (out < 1))
+
+
+def test_mlp_needs_two_sizes(rng):
+    with pytest.raises(ValueError, match="sizes"):
+        mlp([3], rng=rng)

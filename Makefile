@@ -16,16 +16,16 @@ $(STAMP): pyproject.toml requirements.lock
 ## book: execute every chapter (static experiment frames) and build the site into _build/html
 book: $(STAMP)
 	rm -rf _build/html _build/jupyter_execute
-	NNLAB_STATIC=1 MPLBACKEND=Agg $(BIN)/jupyter-book build . -W --keep-going
+	NNLAB_STATIC=1 $(BIN)/jupyter-book build . -W --keep-going
 
 ## test: the book build (warnings are errors), unit tests, nbval on every notebook, browser test
 test: book
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests chapters --nbval --nbval-sanitize-with tests/sanitize.cfg \
+	$(BIN)/python -m pytest tests chapters --nbval --nbval-sanitize-with tests/sanitize.cfg \
 		--nbval-current-env -q -p no:randomly
 
 ## notebooks: re-execute the committed notebooks in place (live mode) after editing them
 notebooks: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
+	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
 
 ## lab: open the course in JupyterLab with live widgets
 lab: $(STAMP)

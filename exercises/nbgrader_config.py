@@ -6,8 +6,6 @@ there, so nothing nbgrader writes (gradebook.db, release/, autograded/) lands in
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
 c.CourseDirectory.course_id = "nnlab"
-c.CourseDirectory.db_assignments = []
-c.CourseDirectory.db_students = []
 
 # What students see where a solution was.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

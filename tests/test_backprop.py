@@ -135,3 +135,37 @@ def test_sigmoid_is_stable_and_correct():
     with np.errstate(over="raise", invalid="raise", divide="raise"):   # underflow to 0 is fine
         s = backprop.sigmoid(a)
     np.testing.assert_allclose(s, [0.0, 1 / (1 + np.e), 0.5, 1 / (1 + np.exp(-2.0)), 1.0])
+
+
+def test_dag_backprop_equals_layered_backprop_on_a_2_2_1_network(rng):
+    params, X, T = random_problem(rng, 5, 2, 2, 1)
+    # units: inputs 0, 1; hidden 2, 3; output 4
+    weights = {(i, 2 + h): params["W1"][i, h] for i in range(2) for h in range(2)}
+    weights.update({(2 + h, 4): params["W2"][h, 0] for h in range(2)})
+    biases = {2: params["b1"][0], 3: params["b1"][1], 4: params["b2"][0]}
+    E, dw, db = backprop.dag_backprop(weights, biases, 2, [4], X, T)
+    grads = backprop.gradients(params, X, T)
+    assert E == pytest.approx(backprop.error(params, X, T), rel=1e-12)
+    for (i, j), g in dw.items():
+        expected = grads["W1"][i, j - 2] if j < 4 else grads["W2"][i - 2, 0]
+        assert g == pytest.approx(expected, rel=1e-10)
+    assert db[4] == pytest.approx(grads["b2"][0], rel=1e-10)
+
+
+def test_dag_backprop_with_skip_connections_matches_numerical_gradients(rng):
+    # inputs 0, 1; unit 2 <- (0, 1); unit 3 <- (0, 2); outputs 4 <- (1, 2, 3) and 5 <- (3,)
+    edges = [(0, 2), (1, 2), (0, 3), (2, 3), (1, 4), (2, 4), (3, 4), (3, 5)]
+    w = rng.normal(size=len(edges))
+    b = rng.normal(size=4)
+    X, T = rng.normal(size=(6, 2)), rng.random(size=(6, 2))
+
+    def run():
+        return backprop.dag_backprop(dict(zip(edges, w)), dict(zip(range(2, 6), b)), 2, [4, 5], X, T)
+
+    _, dw, db = run()
+    num_w = numerical_gradient(lambda: run()[0], w)
+    num_b = numerical_gradient(lambda: run()[0], b)
+    assert rel_error([dw[e] for e in edges], num_w) < 1e-7
+    assert rel_error([db[j] for j in range(2, 6)], num_b) < 1e-7
+    with pytest.raises(ValueError, match="edges"):
+        backprop.dag_backprop({(3, 2): 1.0}, {2: 0.0, 3: 0.0}, 2, [3], X, T[:, :1])

@@ -65,8 +65,6 @@ def test_nan_input(rng, setup):
         fit(model, X, y, rng=rng)
     with pytest.raises(ValueError, match="y contains NaN"):
         SquaredError()(np.ones((2, 1)), np.array([0.0, np.inf]))
-    with pytest.raises(ValueError, match="y_hat contains NaN"):
-        SquaredError()(np.array([[np.nan], [0.0]]), np.zeros(2))
 
 
 @pytest.mark.parametrize("lr", [-0.1, 0.0])

@@ -72,7 +72,7 @@ def browser_context():
             context = p.chromium.launch_persistent_context(
                 profile, executable_path=CHROMIUM, headless=True, args=FLAGS,  # the profile goes in as --user-data-dir
                 viewport={"width": 1280, "height": 900}, service_workers="block")
-            context.set_default_timeout(10_000)
+            context.set_default_timeout(20_000)   # generous: shared CI machines can be slow
             yield context
             context.close()
     finally:

@@ -154,7 +154,7 @@ def test_chain_is_deterministic_in_seed():
 
 
 # ---------------------------------------------------------------- factories, drawing, static frames
-EXPECTED_FRAMES = {"activation_explorer": 63, "single_neuron": 60, "derivative_chain": 16}
+EXPECTED_FRAMES = {"activation_explorer": 42, "single_neuron": 60, "derivative_chain": 16}
 
 
 @pytest.mark.parametrize("name", list(ch.EXPERIMENTS))

@@ -94,6 +94,14 @@ def test_sum_is_n_times_mean(loss, y_hat, y):
     np.testing.assert_allclose(g_sum, 3 * g_mean)
 
 
+@pytest.mark.parametrize("loss, y", [(SquaredError, [0, 1]), (BinaryCrossEntropy, [0, 1]), (SoftmaxCrossEntropy, [0, 0])])
+def test_nan_predictions_give_a_nan_loss(loss, y):
+    # a diverging network predicts NaN: the loss says so with NaN instead of raising, and fit stops
+    with np.errstate(invalid="ignore"):
+        value, grad = loss()(np.array([[np.nan], [0.5]]), np.array(y))
+    assert np.isnan(value) and np.isnan(grad[0, 0])
+
+
 def test_one_hot():
     np.testing.assert_array_equal(one_hot([2, 0, 1], 3), [[0, 0, 1], [1, 0, 0], [0, 1, 0]])
     with pytest.raises(ValueError, match="labels"):

@@ -155,6 +155,18 @@ def test_divergence_stops_early(rng):
     assert h.epochs < 50 and not np.isfinite(h.train_loss[-1])
 
 
+@pytest.mark.parametrize("seed", [1, 3, 4])
+def test_divergence_inside_an_epoch_stops_without_an_error(seed):
+    # weights become inf within an epoch, so hidden layers see NaN: fit must stop, not raise
+    rng = np.random.default_rng(seed)
+    X, y = data.regression_1d(30, rng=rng)
+    model = mlp([1, 8, 8, 1], rng=rng, activation="tanh", output_activation="linear")
+    with np.errstate(all="ignore"):
+        h = fit(model, X * 1e3, y * 1e3, lr=50.0, epochs=100, batch_size=1, rng=rng)
+    assert h.epochs < 100 and not np.isfinite(h.train_loss[-1])
+    assert not np.all(np.isfinite(h.loss))
+
+
 def test_same_seed_same_weights_and_history():
     X, y = data.moons(60, rng=np.random.default_rng(0))
 

@@ -4,8 +4,8 @@ import numbers
 import numpy as np
 
 
-def as_2d(name, X, n_features=None):
-    """Return X as a finite float array of shape (N, D); raise a clear error otherwise."""
+def as_2d(name, X, n_features=None, *, finite=True):
+    """Return X as a float array of shape (N, D), finite unless finite=False; raise a clear error otherwise."""
     if isinstance(X, (str, bytes)) or X is None:
         raise TypeError(f"{name} must be an array of numbers, got {type(X).__name__}")
     try:
@@ -17,7 +17,7 @@ def as_2d(name, X, n_features=None):
         raise ValueError(f"{name} must be 2-D with shape (N, D), got shape {X.shape}{hint}")
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"{name} must have {n_features} features (columns), got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
+    if finite and not np.all(np.isfinite(X)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return X
 

@@ -26,7 +26,8 @@ class Activation:
     def forward(self, X, *, train=False):
         """X: any shape -> f(X), same shape."""
         self.z = np.asarray(X, dtype=float)
-        return self.f(self.z)
+        self.out = self.f(self.z)
+        return self.out
 
     def backward(self, dout):
         """dout: dL/d(output), same shape as X -> dL/dX."""
@@ -81,6 +82,11 @@ class Sigmoid(Activation):
         s = self.f(z)
         return s * (1 - s)
 
+    def backward(self, dout):
+        """dout * f'(z), with f' = f (1 - f) taken from the forward output (no second exp)."""
+        s = self.out
+        return dout * (s * (1 - s))
+
 
 class Tanh(Activation):
     """Hyperbolic tangent; f' = 1 - tanh^2."""
@@ -92,6 +98,10 @@ class Tanh(Activation):
 
     def df(self, z):
         return 1 - np.tanh(z) ** 2
+
+    def backward(self, dout):
+        """dout * f'(z), with f' = 1 - f^2 taken from the forward output."""
+        return dout * (1 - self.out ** 2)
 
 
 class ReLU(Activation):

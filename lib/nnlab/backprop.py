@@ -162,3 +162,38 @@ def train_many(X, T, *, n_hidden, n_starts, lr, epochs, rng, scale=1.0):
         W1 = W1 + lr * (X.T @ d_hid.reshape(-1, H * S)).reshape(D, H, S)
         b1 = b1 + lr * d_hid.sum(axis=0)
     return errors, {"W1": W1.transpose(2, 0, 1), "b1": b1.T, "W2": W2.transpose(2, 0, 1), "b2": b2.T}
+
+
+def dag_backprop(weights, biases, n_inputs, outputs, X, T):
+    """Backpropagation on any directed acyclic graph of sigmoid units.
+
+    Units 0..n_inputs-1 are inputs; units n_inputs, n_inputs+1, ... are numbered in a topological
+    order (every edge (i, j) has i < j). weights: {(i, j): w} one per edge; biases: {j: b} for every
+    non-input unit; outputs: the output units, in the column order of T. X (N, n_inputs), T (N, K).
+    Returns (E, dE/dw {(i, j): float}, dE/db {j: float}): forward in topological order, then deltas
+    in reverse order, each the sum over the unit's children (delta = -dE/d net, as on the slides).
+    """
+    X = as_2d("X", X, n_inputs)
+    T = as_targets("T", T, len(X), len(outputs))
+    units = sorted(biases)
+    for (i, j) in weights:
+        if not (0 <= i < j and j in biases):
+            raise ValueError(f"weights must only have edges (i, j) with i < j into a unit with a bias, got {(i, j)}")
+    if not set(outputs) <= set(units) or units != list(range(n_inputs, n_inputs + len(units))):
+        raise ValueError(f"biases must be given for units {n_inputs}..{n_inputs + len(units) - 1} and outputs "
+                         f"must be among them, got biases for {units} and outputs {list(outputs)}")
+    parents = {j: [i for (i, jj) in weights if jj == j] for j in units}
+    children = {i: [j for (ii, j) in weights if ii == i] for i in range(n_inputs + len(units))}
+    a = {i: X[:, i] for i in range(n_inputs)}                      # unit outputs, each (N,)
+    for j in units:                                                # forward, topological order
+        a[j] = sigmoid(biases[j] + sum(weights[(i, j)] * a[i] for i in parents[j]))
+    target = {j: T[:, c] for c, j in enumerate(outputs)}
+    delta = {}
+    for j in reversed(units):                                      # backward, reverse order
+        back = (target[j] - a[j]) if j in target else 0.0          # an output's own error
+        back = back + sum(weights[(j, k)] * delta[k] for k in children[j])
+        delta[j] = a[j] * (1 - a[j]) * back
+    E = 0.5 * float(sum(np.sum((target[j] - a[j]) ** 2) for j in outputs))
+    dw = {(i, j): -float(np.sum(delta[j] * a[i])) for (i, j) in weights}
+    db = {j: -float(np.sum(delta[j])) for j in units}
+    return E, dw, db

@@ -26,7 +26,7 @@ class Dense:
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def forward(self, X, *, train=False):
-        self.X = as_2d("X", X, self.in_features)
+        self.X = as_2d("X", X, self.in_features, finite=False)  # NaN from a diverging net passes through
         return self.X @ self.params["W"] + self.params["b"]
 
     def backward(self, dout):
@@ -87,7 +87,7 @@ class BatchNorm:
         self.running_mean, self.running_var = np.zeros(num_features), np.ones(num_features)
 
     def forward(self, X, *, train=False):
-        X = as_2d("X", X, self.params["gamma"].size)
+        X = as_2d("X", X, self.params["gamma"].size, finite=False)
         if train:
             if X.shape[0] < 2:
                 raise ValueError(f"BatchNorm needs a batch of at least 2 samples in train mode, got {X.shape[0]}")

@@ -23,7 +23,7 @@ class SquaredError(Loss):
     """Per sample 1/2 sum_k (t_k - z_k)^2; y_hat, y: (N, K). Gradient: (z - t)."""
 
     def __call__(self, y_hat, y):
-        y_hat = as_2d("y_hat", y_hat)
+        y_hat = as_2d("y_hat", y_hat, finite=False)  # NaN predictions give a NaN loss
         y = as_targets("y", y, *y_hat.shape)
         diff = y_hat - y
         s = self._scale(len(y_hat))
@@ -35,7 +35,7 @@ class BinaryCrossEntropy(Loss):
     eps = 1e-12  # keeps log finite when a sigmoid rounds to exactly 0 or 1
 
     def __call__(self, y_hat, y):
-        p = np.clip(as_2d("y_hat", y_hat), self.eps, 1 - self.eps)
+        p = np.clip(as_2d("y_hat", y_hat, finite=False), self.eps, 1 - self.eps)
         t = as_targets("y", y, *p.shape)
         if np.any((t < 0) | (t > 1)):
             raise ValueError("y must hold targets in [0, 1] for binary cross-entropy")
@@ -54,7 +54,7 @@ class SoftmaxCrossEntropy(Loss):
     """Softmax of logits (N, K) then cross-entropy with integer labels (N,) or one-hot (N, K)."""
 
     def __call__(self, y_hat, y):
-        logits = as_2d("y_hat", y_hat)
+        logits = as_2d("y_hat", y_hat, finite=False)
         n, k = logits.shape
         t = one_hot(y, k) if np.ndim(y) == 1 else as_targets("y", y, n, k)
         if t.shape[0] != n:
@@ -83,6 +83,8 @@ def accuracy(y_hat, y):
         labels = y.argmax(axis=1) if y.ndim == 2 else y
         return float(np.mean(y_hat.argmax(axis=1) == labels))
     y, y_hat = y.reshape(-1), y_hat.reshape(-1)
+    if np.all((y == 0) | (y == 1)):  # the common {0, 1} case, without the cost of np.unique
+        return float(np.mean((y_hat >= 0.5) == y))
     classes = np.unique(y)
     if len(classes) > 2 or not np.all(np.isin(classes, (-1, 0, 1))):
         return float("nan")

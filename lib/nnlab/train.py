@@ -64,7 +64,7 @@ def train_step(model, loss_fn, optimizer, X, y, *, regularizer=None, clip=None):
                 layer.grads[name] = g + regularizer.grad(p)
         value += penalty(model, regularizer)
     grads = [layer.grads[name] for layer, name, _, _ in params]
-    norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))
+    norm = float(np.sqrt(sum(np.vdot(g, g) for g in grads)))  # vdot: sum of squares, fast on small arrays
     if clip is not None:
         kind, *args = clip
         grads = clip_by_norm(grads, *args) if kind == "norm" else clip_by_value(grads, *args)

@@ -91,7 +91,7 @@ def activation_explorer():
     """Experiment: choose an activation and a gain/shift of its input; see f, its slope and where it saturates."""
     controls = [dropdown("activation", NAMES, "sigmoid"),
                 slider("gain", 0.25, 4.0, 0.25, 1.0, label="gain a", static=(0.5, 1.0, 2.0)),
-                slider("shift", -4.0, 4.0, 0.5, 0.0, label="shift c", static=(-2.0, 0.0, 2.0))]
+                slider("shift", -4.0, 4.0, 0.5, 0.0, label="shift c", static=(0.0, 2.0))]
     return Experiment("Activation explorer", controls, activation_explorer_compute, activation_explorer_draw,
                       figsize=(8, 3.6), alt="An activation function f(a x + c), its slope, and the shaded "
                       "region of inputs where its derivative is almost zero")

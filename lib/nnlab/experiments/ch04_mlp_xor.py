@@ -198,8 +198,8 @@ def xor_hidden_view_draw(d, fig):
         plots.line_2d(w, b, ax_hid, color=plots.OKABE_ITO[5], lw=1.5, ls="--", label="a separating line")
     ax_hid.set_xlabel("$h_1$ (hidden unit 1)")
     ax_hid.set_ylabel("$h_2$ (hidden unit 2)")
-    ax_hid.set_title(f"hidden space: corners separable: {'yes' if n == 4 else 'no'}; "
-                     f"output right on {d['corner_acc'] * 4:.0f}/4", fontsize=9)
+    ax_hid.set_title(f"hidden space: corners separable: {'yes' if n == 4 else 'no'}, "
+                     f"output {d['corner_acc'] * 4:.0f}/4 right", fontsize=9)
     ax_hid.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7, ncol=2, frameon=False)
     ax_hid.set_aspect("equal")
     # third panel: the training loss (learned) or the unit's squashing function (hand-set)
@@ -230,7 +230,7 @@ def xor_hidden_view():
         [dropdown("weights", ["hand-set", "learned"], "hand-set"),
          slider("steepness", 0.5, 20.0, 0.5, 20.0, label="steepness (hand-set)", static=(1.0, 3.0, 20.0)),
          slider("epochs", 0, XOR_MAX_EPOCHS, XOR_CHUNK, XOR_MAX_EPOCHS, label="epochs (learned)",
-                static=(0, 50, 100, 300)),
+                static=(0, 60, 300)),
          slider("seed", 0, 9, 1, 0, label="seed (learned)", static=(0, 6))],
         xor_hidden_view_compute, xor_hidden_view_draw, figsize=(11, 4.5),
         alt="Left: the unit square with the XOR points, the network's output regions and the two hidden "

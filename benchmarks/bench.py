@@ -1,0 +1,118 @@
+"""Benchmarks: the compute (and redraw) time of every registered experiment, then our training loop
+against scikit-learn's MLPClassifier on the same problem.
+
+Run: ``MPLBACKEND=Agg .venv/bin/python benchmarks/bench.py`` (``make bench``).
+"""
+import importlib
+import pkgutil
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+
+
+def median_time(f, repeat, warmup=1):
+    """Median wall time of f() in seconds over ``repeat`` calls, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        f()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def experiment_modules():
+    """{module: {name: factory}} as nnlab.experiments.registry() gives it; if one chapter module
+    does not import (chapters are written concurrently), time the others and report that one."""
+    import nnlab.experiments as pkg
+    try:
+        return pkg.registry(), {}
+    except Exception:  # noqa: BLE001 - fall back to importing the modules one by one
+        pass
+    out, failed = {}, {}
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("ch"):
+            try:
+                out[info.name] = getattr(importlib.import_module(f"{pkg.__name__}.{info.name}"), "EXPERIMENTS", {})
+            except Exception as err:  # noqa: BLE001
+                failed[info.name] = err
+    return out, failed
+
+
+def bench_experiments(repeat=5, redraw_repeat=3, redraw_budget=1.0):
+    """Print one line per experiment: compute median at the defaults, and the full redraw median
+    (compute + draw + PNG) when one redraw takes under ``redraw_budget`` seconds."""
+    from nnlab.experiment import png_bytes
+
+    modules, failed = experiment_modules()
+    for module, err in failed.items():
+        print(f"{module}: import failed: {type(err).__name__}: {err}")
+    for module, experiments in modules.items():
+        for name, factory in experiments.items():
+            label = f"{module}/{name}"
+            try:
+                exp = factory()
+                values = exp.defaults()
+                compute = median_time(lambda: exp.compute(**values), repeat)
+                line = f"{label}: median {compute * 1e3:.1f} ms"
+                first = median_time(lambda: png_bytes(exp.figure(), exp.dpi), 1, warmup=0)
+                if first < redraw_budget:
+                    redraw = median_time(lambda: png_bytes(exp.figure(), exp.dpi), redraw_repeat, warmup=0)
+                    line += f", redraw median {redraw * 1e3:.0f} ms"
+                print(line, flush=True)
+            except Exception as err:  # noqa: BLE001 - one broken experiment must not hide the others
+                print(f"{label}: failed: {type(err).__name__}: {err}", flush=True)
+
+
+def bench_training(n=1000, epochs=100, batch_size=32, lr=0.1, repeat=3):
+    """A 2-16-16-1 tanh/sigmoid network, BCE, plain SGD, on moons: nnlab.fit vs MLPClassifier."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    import nnlab
+    from nnlab import data
+
+    X, y = data.moons(n, noise=0.2, rng=np.random.default_rng(0))
+
+    def ours():
+        model = nnlab.mlp([2, 16, 16, 1], rng=np.random.default_rng(1), activation="tanh",
+                          output_activation="sigmoid")
+        h = nnlab.fit(model, X, y, loss="bce", lr=lr, epochs=epochs, batch_size=batch_size,
+                      rng=np.random.default_rng(2))
+        return h.train_acc[-1]
+
+    def theirs():
+        clf = MLPClassifier(hidden_layer_sizes=(16, 16), activation="tanh", solver="sgd",
+                            learning_rate="constant", learning_rate_init=lr, momentum=0.0,
+                            nesterovs_momentum=False, batch_size=batch_size, max_iter=epochs, alpha=0.0,
+                            tol=0.0, n_iter_no_change=epochs + 1, shuffle=True, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+        assert clf.n_iter_ == epochs, clf.n_iter_
+        return clf.score(X, y)
+
+    results = {}
+    t_ours = median_time(lambda: results.__setitem__("ours", ours()), repeat, warmup=0)
+    t_theirs = median_time(lambda: results.__setitem__("theirs", theirs()), repeat, warmup=0)
+    print(f"training: {n} moons points, 2-16-16-1 tanh/sigmoid, BCE, SGD lr {lr}, batch {batch_size}, "
+          f"{epochs} epochs (median of {repeat})")
+    print(f"ours: {t_ours:.3f} s")
+    print(f"scikit-learn: {t_theirs:.3f} s")
+    print(f"training accuracy: ours {results['ours']:.3f}, scikit-learn {results['theirs']:.3f}")
+    print(f"ratio (ours / scikit-learn): {t_ours / t_theirs:.2f}")
+
+
+def main(argv):
+    if "--training-only" not in argv:
+        bench_experiments()
+    if "--experiments-only" not in argv:
+        bench_training()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -5,14 +5,11 @@ from matplotlib.figure import Figure
 
 import nnlab
 from nnlab import data
-from nnlab.activations import Step
+from nnlab.activations import Step, Tanh
 from nnlab.gradcheck import numerical_gradient, rel_error
 from nnlab.layers import Dense, Sequential
-from nnlab.activations import Tanh
 from nnlab.losses import SquaredError
 from nnlab.experiments import ch04_mlp_xor as ch04
-
-SIG = nnlab.Sigmoid()
 
 
 def sigmoid(z):

@@ -3,6 +3,7 @@
 Reads the site from $NNLAB_SITE (default <repo>/_build/html, which `make test` builds first);
 skips when it is not built. No browser here: see test_browser.py for what a browser really loads.
 """
+import functools
 import json
 import os
 import re
@@ -27,7 +28,9 @@ FETCHED = [("script", "src"), ("link", "href"), ("img", "src"), ("source", "src"
            ("video", "src"), ("audio", "src"), ("embed", "src"), ("object", "data"), ("video", "poster")]
 
 
+@functools.lru_cache(maxsize=None)
 def _soup(path):
+    """Parsed page (cached: chapter pages carry megabytes of inline frames). Do not modify it."""
     return bs4.BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 

@@ -5,7 +5,7 @@ is multiplied by the same factor at every step (``contraction_factor``).
 """
 import numpy as np
 
-from ._checks import number
+from ._checks import as_2d, number
 
 
 def gradient_descent(grad, x0, *, lr, steps=100, tol=1e-8):
@@ -92,8 +92,6 @@ def least_squares(X, t):
     X: (N, D), t: (N,) -> (f, grad, H): f and grad take theta (D+1,) (weights then bias); H is the
     constant Hessian X_a^T X_a / N (D+1, D+1), so gradient descent converges iff lr < 2 / max eig(H).
     """
-    from ._checks import as_2d
-
     X = as_2d("X", X)
     t = np.asarray(t, dtype=float).reshape(-1)
     if t.shape != (len(X),):

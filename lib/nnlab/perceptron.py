@@ -30,11 +30,13 @@ def as_labels(name, y, n_samples):
                      f"{sorted(values)[:6]}")
 
 
-def _weights(w, b, n_features):
+def _weights(w, b, n_features, names=("w", "b")):
     w = np.asarray(w, dtype=float)
     if w.shape != (n_features,):
-        raise ValueError(f"w must have shape ({n_features},) to match X, got shape {w.shape}")
-    number("b", b)
+        raise ValueError(f"{names[0]} must have shape ({n_features},) to match X, got shape {w.shape}")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{names[0]} contains NaN or infinite values")
+    number(names[1], b)
     return w, float(b)
 
 
@@ -93,7 +95,7 @@ def perceptron_train(X, y, *, lr=1.0, epochs=10, rng, shuffle=True, w0=None, b0=
     number("epochs", epochs, low=1, integer=True)
     number("margin", margin, low=0)
     generator("rng", rng)
-    w, b = _weights(np.zeros(d) if w0 is None else w0, b0, d)
+    w, b = _weights(np.zeros(d) if w0 is None else w0, b0, d, names=("w0", "b0"))
     w = w.copy()
     tpm = 2.0 * t01 - 1.0                     # the same labels in {-1, +1}
 

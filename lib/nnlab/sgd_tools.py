@@ -9,7 +9,7 @@ import numpy as np
 from ._checks import as_2d, generator, number
 from .activations import Activation
 from .layers import Dense, Sequential
-from .losses import get_loss
+from .losses import SoftmaxCrossEntropy, get_loss
 from .optim import SGD
 from .train import batches
 
@@ -104,7 +104,7 @@ def train_counting(model, X, y, *, loss="bce", lr=0.1, batch_size=None, budget, 
     y = np.asarray(y)
     if len(y) != n:
         raise ValueError(f"y must have {n} rows to match X, got shape {y.shape}")
-    if y.ndim == 1 and loss != "softmax_cross_entropy":
+    if y.ndim == 1 and not isinstance(loss_fn, SoftmaxCrossEntropy):   # integer labels stay (N,)
         y = y.astype(float)[:, None]
     optimizer = SGD(lr)
     record_at = np.asarray([] if record_at is None else record_at, dtype=float)

@@ -76,8 +76,12 @@ def perceptron_stepper_draw(d, fig):
         along = np.array([-w[1], w[0]]) / np.linalg.norm(w)
         p = foot + along * ((centre - foot) @ along)
         u = w / np.linalg.norm(w)
-        ax.annotate("", xy=p + 1.2 * u, xytext=p, arrowprops=dict(arrowstyle="-|>", color=OKABE_ITO[5], lw=2))
-        ax.text(*(p + 1.3 * u), "$w$", color=OKABE_ITO[5], fontsize=12)
+        (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
+        tip = p + 1.2 * u
+        if not (x_lo < tip[0] < x_hi and y_lo < tip[1] < y_hi):
+            p, tip = p - 1.2 * u, p          # no room on the class-1 side: end the arrow on the line
+        ax.annotate("", xy=tip, xytext=p, arrowprops=dict(arrowstyle="-|>", color=OKABE_ITO[5], lw=2))
+        ax.text(*(0.5 * (p + tip) + 0.25 * np.array([u[1], -u[0]])), "$w$", color=OKABE_ITO[5], fontsize=12)
     if d["sample"] is not None:
         xi = X[d["sample"]]
         ax.scatter(*xi, s=260, facecolors="none", edgecolors=OKABE_ITO[5], linewidths=2.2,

@@ -134,15 +134,17 @@ def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_E
     steepness is nearly a step). 'learned': nnlab.fit on the noisy XOR data (seed, epochs).
     Returns a dict with params, the data X, y and their hidden codes H (N, 2), the four corners,
     their codes Hc (4, 2) and outputs Zc (4,), accuracies, the output on an input grid and on a
-    hidden grid, and the best line through the hidden codes of the corners (w, b, n_correct).
+    hidden grid, and the best line through the hidden codes of the corners (w, b, n_correct);
+    for 'learned' also the loss per epoch so far and over the whole run ('losses', 'full_losses').
     """
     choice("weights", weights, ("hand-set", "learned"))
     number("steepness", steepness, low=0, low_open=True)
     if weights == "hand-set":
         params = {k: steepness * v for k, v in hand_xor_params().items()}
-        losses = None
+        losses = full_losses = None
     else:
         params, losses = learned_xor_params(seed, epochs)
+        full_losses = _xor_training(seed)[1].copy()
     X, y = xor_data()
     corners, cy = data.xor_table()
     H, Z = two_layer(X, params, SIGMOID, SIGMOID)
@@ -150,7 +152,7 @@ def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_E
     g = np.linspace(-0.5, 1.5, steps)
     G1, G2 = np.meshgrid(g, g)
     _, Zgrid = two_layer(np.c_[G1.ravel(), G2.ravel()], params, SIGMOID, SIGMOID)
-    h = np.linspace(0, 1, steps)
+    h = np.linspace(-0.05, 1.05, steps)
     H1, H2 = np.meshgrid(h, h)
     Zhidden = SIGMOID(np.c_[H1.ravel(), H2.ravel()] @ params["W2"] + params["b2"])
     w_sep, b_sep, n_sep = best_line(Hc, cy)
@@ -159,7 +161,7 @@ def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_E
             "corners": corners, "cy": cy, "Hc": Hc, "Zc": Zc[:, 0],
             "corner_acc": float(np.mean((Zc[:, 0] >= 0.5) == (cy == 1))),
             "grid": (G1, G2, Zgrid.reshape(G1.shape)), "hidden_grid": (H1, H2, Zhidden.reshape(H1.shape)),
-            "separator": (w_sep, b_sep, n_sep), "losses": losses}
+            "separator": (w_sep, b_sep, n_sep), "losses": losses, "full_losses": full_losses}
 
 
 def _shade(ax, G1, G2, Z):
@@ -204,8 +206,7 @@ def xor_hidden_view_draw(d, fig):
     ax_hid.set_aspect("equal")
     # third panel: the training loss (learned) or the unit's squashing function (hand-set)
     if d["weights"] == "learned":
-        losses = d["losses"]
-        _, full = _xor_training(d["seed"])
+        losses, full = d["losses"], d["full_losses"]
         ax_3.plot(np.arange(1, len(full) + 1), full, color="0.75", lw=1, label="later epochs")
         if len(losses):
             ax_3.plot(np.arange(1, len(losses) + 1), losses, color=plots.OKABE_ITO[0], lw=2, label="so far")
@@ -228,7 +229,7 @@ def xor_hidden_view():
     return Experiment(
         "XOR through the hidden layer: input space and hidden space",
         [dropdown("weights", ["hand-set", "learned"], "hand-set"),
-         slider("steepness", 0.5, 20.0, 0.5, 20.0, label="steepness (hand-set)", static=(1.0, 3.0, 20.0)),
+         slider("steepness", 0.5, 20.0, 0.5, 20.0, label="steepness (hand-set)", static=(1.0, 20.0)),
          slider("epochs", 0, XOR_MAX_EPOCHS, XOR_CHUNK, XOR_MAX_EPOCHS, label="epochs (learned)",
                 static=(0, 60, 300)),
          slider("seed", 0, 9, 1, 0, label="seed (learned)", static=(0, 6))],
@@ -301,7 +302,7 @@ def _trained_1d(hidden, target, epochs, seed):
     return train_tanh_1d(X, y, init_tanh_1d(hidden, rng=np.random.default_rng(seed)), epochs=epochs)
 
 
-def hidden_units_fit_compute(hidden=4, target="sine", *, epochs=FIT_EPOCHS, seed=FIT_INIT_SEED, steps=201):
+def hidden_units_fit_compute(hidden=3, target="sine", *, epochs=FIT_EPOCHS, seed=FIT_INIT_SEED, steps=201):
     """Train a 1-`hidden`-1 tanh network on noisy samples of a target and measure its error.
 
     Returns a dict: X, y (data), xs (steps,), truth, fit (steps,), parts (steps, H) = each hidden
@@ -357,7 +358,7 @@ def hidden_units_fit_draw(d, fig):
 def hidden_units_fit():
     return Experiment(
         "How many hidden units? A 1-H-1 tanh network fitted to a 1-D function",
-        [slider("hidden", 1, 32, 1, 4, label="hidden units", static=(1, 2, 3, 4, 8, 16)),
+        [slider("hidden", 1, 32, 1, 3, label="hidden units", static=(1, 2, 3, 8)),
          dropdown("target", list(data.TARGETS), "sine")],
         hidden_units_fit_compute, hidden_units_fit_draw, figsize=(10, 3.8),
         alt="Left: noisy samples of a 1-D target, the target and the trained network's fit. Right: the "

@@ -105,16 +105,19 @@ def scaling_compute(hidden_sizes=(2, 4, 8, 16, 32), budget=2000, target=0.01, sc
 
 
 def scaling_draw(data, ax):
-    for m in METHODS:
+    for j, m in enumerate(METHODS):
         v = data["need"][m]
         ok = np.isfinite(v)
         ax.plot(data["weights"][ok], v[ok], "o-", color=COLORS[m], label=m)
-        if np.any(~ok):
-            ax.plot(data["weights"][~ok], np.full((~ok).sum(), data["budget"]), "x", color=COLORS[m], ms=9)
+        if np.any(~ok):   # not reached: a cross at the budget, nudged sideways so crosses do not hide each other
+            ax.plot(data["weights"][~ok] * 2 ** (0.08 * (j - 1)), np.full((~ok).sum(), data["budget"]), "x",
+                    color=COLORS[m], ms=9, mew=2)
     ax.set_xscale("log", base=2)
+    ax.set_xticks(data["weights"], [str(w) for w in data["weights"]])
+    ax.set_ylim(0, data["budget"] * 1.1)
     ax.set_xlabel("number of weights (and biases) P")
     ax.set_ylabel(f"forward passes to reach loss {data['target']:g}")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, title=f"x = not reached in {data['budget']}", title_fontsize=8)
     return ax
 
 

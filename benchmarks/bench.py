@@ -43,7 +43,7 @@ def experiment_modules():
     return out, failed
 
 
-def bench_experiments(repeat=5, redraw_repeat=3, redraw_budget=1.0):
+def bench_experiments(repeat=5, redraw_repeat=3, redraw_budget=3.0):
     """Print one line per experiment: compute median at the defaults, and the full redraw median
     (compute + draw + PNG) when one redraw takes under ``redraw_budget`` seconds."""
     from nnlab.experiment import png_bytes

@@ -70,6 +70,13 @@ EXIT = "import os\n\ndef clip_by_norm(grads, max_norm):\n    os._exit(1)\n"
 SYSEXIT = replace((EX1, "derivatives"), "s = sigmoid(z)", "raise SystemExit('bye')")
 HUGE = 'print("x" * 3_000_000)\nfor i in range(5000):\n    print(i)\n'
 RENAMED = "def my_sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"
+HANG = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)  # the per-cell interrupt cannot stop it\nwhile True:\n    pass\n"
+
+
+def many_cells(nb):
+    nb.cells += [nbformat.v4.new_code_cell("pass") for _ in range(10)]
+
+
 DERIV_OWN = replace((EX1, "derivatives"), "s = sigmoid(z)", "s = 1 / (1 + np.exp(-np.asarray(z, dtype=float)))")
 
 # student -> {exercise: notebook}; and the expected CSV rows
@@ -90,6 +97,7 @@ CASES = {
     "heidi": {EX1: submission(EX1, {"sigmoid": RENAMED, "derivatives": DERIV_OWN})},
     "ivan": {EX9: submission(EX9, {"clip_by_value": solutions(EX9)["clip_by_value"] + "\n" + HUGE,
                                    "clip_by_norm": "solution"})},
+    "mallory": {EX9: submission(EX9, {"clip_by_value": HANG}, edit=many_cells)},
 }
 EXPECTED = {  # (student, exercise): (points, total, status)
     ("alice", EX1): ("test_sigmoid=3/3;test_derivatives=4/4", "7", "ok"),
@@ -105,6 +113,7 @@ EXPECTED = {  # (student, exercise): (points, total, status)
     ("grace", EX9): ("test_clip_by_value=2/2;test_clip_by_norm=0/3", "2", "cells_edited+not_implemented"),
     ("heidi", EX1): ("test_sigmoid=0/3;test_derivatives=4/4", "4", "name_error"),
     ("ivan", EX9): ("test_clip_by_value=2/2;test_clip_by_norm=3/3", "5", "output_truncated"),
+    ("mallory", EX9): ("test_clip_by_value=0/2;test_clip_by_norm=0/3", "0", "grading_timeout"),
 }
 
 
@@ -125,7 +134,7 @@ def graded(tmp_path_factory):
     before = digest(subs)
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     run = subprocess.run([sys.executable, str(ROOT / "tools" / "exercises.py"), "grade", str(subs), "--out",
-                          str(out), "--cell-timeout", "5", "--timeout", "90", "--jobs", "2"],
+                          str(out), "--cell-timeout", "5", "--timeout", "30", "--jobs", "2"],
                          env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     return subs, out, before, run.stderr
@@ -162,4 +171,4 @@ def test_feedback_per_student_names_the_failed_case(graded):
     ivan = (out / "feedback" / "ivan" / f"{EX9}.html").read_text()
     assert len(ivan) < 1_000_000 and "Output truncated" in ivan
     assert "ignored" in log and "notes.ipynb" in log
-    assert re.search(r"\] 13/13 ", log)  # the progress bar reached the end
+    assert re.search(r"\] 14/14 ", log)  # the progress bar reached the end

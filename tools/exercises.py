@@ -292,7 +292,10 @@ class Worker:
             time.sleep(0.1)
 
     def run(self, job, timeout):
-        """Send one job; return its result, or None if it timed out or the worker died."""
+        """Send one job; return its result, or "grading_timeout" / "worker_died"."""
+        if self.proc is None:  # killed after the previous job: start afresh (a few seconds)
+            self.start()
+            self.wait_ready()
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
         end = time.monotonic() + timeout
@@ -300,18 +303,20 @@ class Worker:
         while not result.exists():
             if self.proc.poll() is not None or time.monotonic() > end:
                 died = self.proc.poll() is not None
-                self.restart()
+                self.stop()
                 return "worker_died" if died else "grading_timeout"
             time.sleep(0.05)
         return json.loads(result.read_text())
 
-    def restart(self):
+    def stop(self):
+        """Kill the worker and everything it started (the student's kernel too)."""
         _kill_tree(self.proc)
         self.log.close()
-        self.start()
-        self.wait_ready()
+        self.proc = None
 
     def close(self):
+        if self.proc is None:
+            return
         try:
             self.proc.stdin.close()
             self.proc.wait(timeout=30)

@@ -28,6 +28,8 @@ def _show(x):
     a = np.asarray(x)
     if a.dtype == object:
         return repr(x)
+    if a.ndim == 0 and np.issubdtype(a.dtype, np.number):
+        return f"{a.item():.6g}"
     text = np.array2string(a, precision=4, threshold=12, edgeitems=2, suppress_small=True,
                            max_line_width=100)
     return text if a.ndim == 0 else f"{text} (shape {a.shape})"
@@ -66,7 +68,9 @@ def expect_close(case, got, expected, *, hint="", rtol=1e-6, atol=1e-9, show=Tru
             _fail(case, f"values differ from the reference (largest difference "
                         f"{np.max(np.abs(g - expected)):.3g})", hint)
         bad = np.argwhere(~np.isclose(g, expected, rtol=rtol, atol=atol))
-        where = f" (first difference at index {tuple(int(i) for i in bad[0])})" if g.ndim else ""
+        idx = tuple(int(i) for i in bad[0])
+        where = (f" (first difference at index {idx}: expected {expected[idx]:.10g}, got {g[idx]:.10g})"
+                 if g.ndim else "")
         _fail(case, f"expected {_show(expected)}, got {_show(g)}{where}", hint)
 
 
@@ -124,7 +128,8 @@ def check_sigmoid(sigmoid):
     cases = [("z = 0", 0.0), ("z = [-2, -1, 0, 1, 2]", np.arange(-2.0, 3.0)),
              ("a (2, 3) matrix keeps its shape", np.linspace(-3, 3, 6).reshape(2, 3))]
     for case, z in cases:
-        expect_close(f"sigmoid, {case}", _call(case, sigmoid, z), ref(z),
+        case = f"sigmoid, {case}"
+        expect_close(case, _call(case, sigmoid, z), ref(z),
                      hint="sigma(z) = 1 / (1 + e^(-z)), elementwise, same shape as z")
     case = "sigmoid, z = [-1000, -50, 50, 1000] (no overflow warning allowed)"
     z = np.array([-1000.0, -50.0, 50.0, 1000.0])
@@ -152,7 +157,8 @@ def check_derivatives(sigmoid_prime, tanh_prime, relu_prime, leaky_relu_prime):
             ("tanh_prime", tanh_prime, activations.Tanh(), "tanh'(z) = 1 - tanh(z)^2"),
             ("relu_prime", relu_prime, activations.ReLU(), "1 where z > 0, else 0 (also at z = 0)")]:
         for case, zz in [("z = 0", np.array(0.0)), ("a (2, 4) matrix from -30 to 30", z)]:
-            expect_close(f"{name}, {case}", _call(case, fn, zz), ref.df(zz), hint=hint)
+            case = f"{name}, {case}"
+            expect_close(case, _call(case, fn, zz), ref.df(zz), hint=hint)
             n += 1
     for alpha in (0.01, 0.2):
         case = f"leaky_relu_prime, (2, 4) matrix, alpha = {alpha}"

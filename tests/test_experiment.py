@@ -157,3 +157,14 @@ def test_registry_lists_chapter_modules():
     for module, experiments in reg.items():
         assert module.startswith("ch") and isinstance(experiments, dict)
         assert all(callable(f) for f in experiments.values())
+
+
+def test_registered_experiments_leave_the_global_random_state_alone():
+    # every experiment's compute at its defaults, the way the book and the benchmark call it
+    state = np.random.get_state()
+    for experiments in registry().values():
+        for factory in experiments.values():
+            exp = factory()
+            exp.compute(**exp.defaults())
+    after = np.random.get_state()
+    assert state[0] == after[0] and np.array_equal(state[1], after[1]) and state[2:] == after[2:]

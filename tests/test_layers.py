@@ -120,7 +120,7 @@ def test_batchnorm_running_averages_follow_the_slides(rng):
         np.testing.assert_allclose(bn.running_var, var)
 
 
-def test_batchnorm_test_mode_uses_running_stats(rng):
+def test_batchnorm_test_mode_uses_running_stats():
     bn = BatchNorm(3)
     bn.running_mean[...] = [1.0, 2.0, 3.0]
     bn.running_var[...] = [4.0, 9.0, 16.0]

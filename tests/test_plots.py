@@ -73,7 +73,7 @@ def test_decision_boundary_several_outputs(rng):
     assert len(ax.collections) >= 1 and not any(isinstance(c, PathCollection) for c in ax.collections)
 
 
-def test_grid_for(rng):
+def test_grid_for():
     X = np.array([[0.0, 0.0], [1.0, 2.0]])
     grid, G1, G2 = plots.grid_for(X, pad=0.5, steps=11)
     assert grid.shape == (121, 2) and G1.shape == (11, 11)

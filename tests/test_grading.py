@@ -73,8 +73,8 @@ RENAMED = "def my_sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"
 HANG = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)  # the per-cell interrupt cannot stop it\nwhile True:\n    pass\n"
 
 
-def many_cells(nb):
-    nb.cells += [nbformat.v4.new_code_cell("pass") for _ in range(10)]
+def slow_cells(nb):  # each cell is within the cell timeout, all together exceed the submission's
+    nb.cells += [nbformat.v4.new_code_cell("import time\ntime.sleep(4)") for _ in range(12)]
 
 
 DERIV_OWN = replace((EX1, "derivatives"), "s = sigmoid(z)", "s = 1 / (1 + np.exp(-np.asarray(z, dtype=float)))")
@@ -97,7 +97,8 @@ CASES = {
     "heidi": {EX1: submission(EX1, {"sigmoid": RENAMED, "derivatives": DERIV_OWN})},
     "ivan": {EX9: submission(EX9, {"clip_by_value": solutions(EX9)["clip_by_value"] + "\n" + HUGE,
                                    "clip_by_norm": "solution"})},
-    "mallory": {EX9: submission(EX9, {"clip_by_value": HANG}, edit=many_cells)},
+    "mallory": {EX9: submission(EX9, ALL9, edit=slow_cells)},
+    "oscar": {EX9: submission(EX9, {"clip_by_value": HANG})},
 }
 EXPECTED = {  # (student, exercise): (points, total, status)
     ("alice", EX1): ("test_sigmoid=3/3;test_derivatives=4/4", "7", "ok"),
@@ -114,6 +115,7 @@ EXPECTED = {  # (student, exercise): (points, total, status)
     ("heidi", EX1): ("test_sigmoid=0/3;test_derivatives=4/4", "4", "name_error"),
     ("ivan", EX9): ("test_clip_by_value=2/2;test_clip_by_norm=3/3", "5", "output_truncated"),
     ("mallory", EX9): ("test_clip_by_value=0/2;test_clip_by_norm=0/3", "0", "grading_timeout"),
+    ("oscar", EX9): ("test_clip_by_value=0/2;test_clip_by_norm=0/3", "0", "timeout"),
 }
 
 
@@ -171,4 +173,4 @@ def test_feedback_per_student_names_the_failed_case(graded):
     ivan = (out / "feedback" / "ivan" / f"{EX9}.html").read_text()
     assert len(ivan) < 1_000_000 and "Output truncated" in ivan
     assert "ignored" in log and "notes.ipynb" in log
-    assert re.search(r"\] 14/14 ", log)  # the progress bar reached the end
+    assert re.search(r"\] 15/15 ", log)  # the progress bar reached the end

@@ -187,8 +187,12 @@ def _grade_one(api, course, released, job):
     outcome = api.autograde(name, student, force=True, create=True)
     if not outcome["success"]:
         log = (outcome.get("log") or "") + (outcome.get("error") or "")
-        result["flags"].append("kernel_died" if ("DeadKernel" in log or "Kernel died" in log)
-                               else "grading_error")
+        if "DeadKernel" in log or "Kernel died" in log:
+            result["flags"].append("kernel_died")
+        elif "CellTimeoutError" in log or "UnresponsiveKernelError" in log:  # it ignored the interrupt
+            result["flags"].append("timeout")
+        else:
+            result["flags"].append("grading_error")
         result["messages"]["*"] = log.strip().splitlines()[-1][:500] if log.strip() else "autograde failed"
         return result
     with Gradebook(api.coursedir.db_url) as gb:

@@ -11,42 +11,6 @@ def small_problem(n=30, seed=0, sizes=(2, 5, 1)):
     return layers.mlp(list(sizes), rng=rng), X, y
 
 
-# ---------------------------------------------------------------- gradient_descent_path
-def test_parabola_path_hand_computed():
-    # y = x^2, dy/dx = 2x; x <- x - 0.25 * 2x = x / 2
-    path = sgd_tools.gradient_descent_path(lambda x: 2 * x, 4.0, lr=0.25, steps=3)
-    np.testing.assert_allclose(path[:, 0], [4.0, 2.0, 1.0, 0.5])
-
-
-def test_parabola_path_overshoots_and_diverges():
-    # factor 1 - 2 lr: lr = 0.75 flips sign (|factor| 0.5, still converges); lr = 1.5 grows (factor -2)
-    path = sgd_tools.gradient_descent_path(lambda x: 2 * x, 1.0, lr=0.75, steps=2)
-    np.testing.assert_allclose(path[:, 0], [1.0, -0.5, 0.25])
-    path = sgd_tools.gradient_descent_path(lambda x: 2 * x, 1.0, lr=1.5, steps=3)
-    np.testing.assert_allclose(path[:, 0], [1.0, -2.0, 4.0, -8.0])
-
-
-def test_two_features_uses_partial_derivatives():
-    # f = x1^2 + 10 x2^2, grad = (2 x1, 20 x2)
-    path = sgd_tools.gradient_descent_path(lambda x: np.array([2 * x[0], 20 * x[1]]), [1.0, 1.0],
-                                           lr=0.01, steps=1)
-    np.testing.assert_allclose(path[1], [0.98, 0.8])
-
-
-def test_path_stops_when_it_overflows():
-    path = sgd_tools.gradient_descent_path(lambda x: 2 * x, 1.0, lr=1e200, steps=10)
-    assert len(path) < 11 and np.all(np.isfinite(path))
-
-
-def test_path_bad_input():
-    with pytest.raises(TypeError, match="grad"):
-        sgd_tools.gradient_descent_path(3.0, 1.0, lr=0.1, steps=2)
-    with pytest.raises(ValueError, match="lr"):
-        sgd_tools.gradient_descent_path(lambda x: x, 1.0, lr=0.0, steps=2)
-    with pytest.raises(ValueError, match="x0"):
-        sgd_tools.gradient_descent_path(lambda x: x, [np.nan], lr=0.1, steps=2)
-
-
 # ---------------------------------------------------------------- per-sample gradients
 @pytest.mark.parametrize("loss", ["bce", "squared_error"])
 def test_mean_of_per_sample_gradients_is_the_full_gradient(loss):

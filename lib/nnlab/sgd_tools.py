@@ -1,4 +1,4 @@
-"""Tools for chapter 7: plain gradient descent on a function, per-sample gradients of a network,
+"""Tools for chapter 7: per-sample gradients of a network,
 and a training loop that counts per-sample gradient evaluations.
 
 A "gradient evaluation" here is the gradient of the loss on ONE sample: a full-batch step on N
@@ -11,30 +11,8 @@ from .activations import Activation
 from .layers import Dense, Sequential
 from .losses import SoftmaxCrossEntropy, get_loss
 from .optim import SGD
+from .perturb import get_flat_grad
 from .train import batches
-
-
-def gradient_descent_path(grad, x0, *, lr, steps):
-    """Iterate x <- x - lr * grad(x) from x0; x0: (D,) (or a scalar) -> path (steps + 1, D).
-
-    Stops early (the path is shorter) if an iterate stops being finite: the descent diverged.
-    """
-    if not callable(grad):
-        raise TypeError(f"grad must be a callable x -> gradient, got {type(grad).__name__}")
-    number("lr", lr, low=0, low_open=True)
-    number("steps", steps, low=0, integer=True)
-    x = np.atleast_1d(np.asarray(x0, dtype=float)).copy()
-    if x.ndim != 1 or not np.all(np.isfinite(x)):
-        raise ValueError(f"x0 must be a finite scalar or 1-D array, got {np.asarray(x0)!r}")
-    path = [x.copy()]
-    for _ in range(steps):
-        g = np.asarray(grad(x), dtype=float).reshape(x.shape)
-        with np.errstate(over="ignore", invalid="ignore"):   # divergence is detected just below
-            x = x - lr * g
-        if not np.all(np.isfinite(x)):
-            break
-        path.append(x.copy())
-    return np.array(path)
 
 
 def _check_model(model):
@@ -47,18 +25,13 @@ def _check_model(model):
     return model
 
 
-def flat_gradient(model):
-    """The model's current gradients, concatenated in ``model.parameters()`` order: (P,)."""
-    return np.concatenate([g.ravel() for _, _, _, g in model.parameters()])
-
-
 def full_gradient(model, X, y, *, loss="bce"):
     """Gradient of the MEAN loss over all N samples w.r.t. every parameter: X (N, D) -> (P,)."""
     X = as_2d("X", X)
     loss_fn = get_loss(loss)
     _, dy_hat = loss_fn(model.forward(X, train=True), y)
     model.backward(dy_hat)
-    return flat_gradient(model)
+    return get_flat_grad(model)
 
 
 def per_sample_gradients(model, X, y, *, loss="bce"):

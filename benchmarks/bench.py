@@ -96,9 +96,16 @@ def bench_training(n=1000, epochs=100, batch_size=32, lr=0.1, repeat=3):
         assert clf.n_iter_ == epochs, clf.n_iter_
         return clf.score(X, y)
 
-    results = {}
-    t_ours = median_time(lambda: results.__setitem__("ours", ours()), repeat, warmup=0)
-    t_theirs = median_time(lambda: results.__setitem__("theirs", theirs()), repeat, warmup=0)
+    # one untimed run of each (lazy imports, caches), then alternate them so that a change in the
+    # machine's load during the benchmark hits both sides alike
+    results = {"ours": ours(), "theirs": theirs()}
+    times = {"ours": [], "theirs": []}
+    for _ in range(repeat):
+        for name, f in (("ours", ours), ("theirs", theirs)):
+            t = time.perf_counter()
+            results[name] = f()
+            times[name].append(time.perf_counter() - t)
+    t_ours, t_theirs = statistics.median(times["ours"]), statistics.median(times["theirs"])
     print(f"training: {n} moons points, 2-16-16-1 tanh/sigmoid, BCE, SGD lr {lr}, batch {batch_size}, "
           f"{epochs} epochs (median of {repeat})")
     print(f"ours: {t_ours:.3f} s")

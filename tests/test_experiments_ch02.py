@@ -1,5 +1,4 @@
 """Chapter 2 experiments: the perceptron stepper and gradient descent, checked with values."""
-import time
 
 import numpy as np
 import pytest
@@ -84,18 +83,12 @@ def test_compute_rejects_bad_values():
 
 
 @pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
-def test_experiment_builds_draws_and_is_fast(name):
+def test_experiment_builds_and_draws(name):
     exp = ch.EXPERIMENTS[name]()
     n = int(np.prod([len(c.static) for c in exp.controls]))
     assert 2 <= n <= 64
     fig = exp.figure()
     assert isinstance(fig, Figure) and all(ax.get_xlabel() for ax in fig.axes)
-    times = []
-    for _ in range(5):
-        t = time.perf_counter()
-        exp.compute(**exp.defaults())
-        times.append(time.perf_counter() - t)
-    assert np.median(times) < 0.1
 
 
 def test_static_frames_render():

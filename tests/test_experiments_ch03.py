@@ -1,5 +1,4 @@
 """Chapter 3 experiments: separable vs overlapping data and accuracy curves, checked with values."""
-import time
 
 import numpy as np
 import pytest
@@ -82,15 +81,9 @@ def test_compute_rejects_bad_values():
 
 
 @pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
-def test_experiment_builds_draws_and_is_fast(name):
+def test_experiment_builds_and_draws(name):
     exp = ch.EXPERIMENTS[name]()
     n = int(np.prod([len(c.static) for c in exp.controls]))
     assert 2 <= n <= 64
     fig = exp.figure()
     assert isinstance(fig, Figure) and all(ax.get_xlabel() for ax in fig.axes)
-    times = []
-    for _ in range(5):
-        t = time.perf_counter()
-        exp.compute(**exp.defaults())
-        times.append(time.perf_counter() - t)
-    assert np.median(times) < 0.1

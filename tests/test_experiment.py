@@ -168,3 +168,20 @@ def test_registered_experiments_leave_the_global_random_state_alone():
             exp.compute(**exp.defaults())
     after = np.random.get_state()
     assert state[0] == after[0] and np.array_equal(state[1], after[1]) and state[2:] == after[2:]
+
+
+ALL_EXPERIMENTS = [(m, n, f) for m, exps in sorted(registry().items()) for n, f in sorted(exps.items())]
+
+
+@pytest.mark.parametrize("module,name,factory", ALL_EXPERIMENTS, ids=[f"{m}/{n}" for m, n, _ in ALL_EXPERIMENTS])
+def test_every_registered_experiment_draws_labelled_axes_within_the_frame_limit(module, name, factory):
+    exp = factory()
+    n_frames = int(np.prod([len(c.static) for c in exp.controls]))
+    assert 1 <= n_frames <= 64, f"{module}/{name}: {n_frames} static frames"
+    assert exp.alt, f"{module}/{name} has no alt text"
+    fig = exp.figure()
+    drawn = [ax for ax in fig.axes if ax.has_data() and ax.get_label() != "<colorbar>"]
+    assert drawn, f"{module}/{name} drew nothing"
+    for ax in drawn:
+        if ax.axison:   # diagrams hide their axes; plots must label them
+            assert ax.get_xlabel(), f"{module}/{name}: an axes has no x label"

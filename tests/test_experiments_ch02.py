@@ -82,15 +82,6 @@ def test_compute_rejects_bad_values():
         ch.perceptron_stepper_compute(-1)
 
 
-@pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
-def test_experiment_builds_and_draws(name):
-    exp = ch.EXPERIMENTS[name]()
-    n = int(np.prod([len(c.static) for c in exp.controls]))
-    assert 2 <= n <= 64
-    fig = exp.figure()
-    assert isinstance(fig, Figure) and all(ax.get_xlabel() for ax in fig.axes)
-
-
 def test_static_frames_render():
     exp = ch.gd_explorer()
     for _, values in list(exp.frames())[::3]:

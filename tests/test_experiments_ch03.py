@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
 
 from nnlab import perceptron
 from nnlab.experiments import ch03_perceptron_limits as ch
@@ -78,12 +77,3 @@ def test_compute_rejects_bad_values():
         ch.accuracy_curves_compute(init="ones")
     with pytest.raises(ValueError, match="lr"):
         ch.accuracy_curves_compute(lr=0)
-
-
-@pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
-def test_experiment_builds_and_draws(name):
-    exp = ch.EXPERIMENTS[name]()
-    n = int(np.prod([len(c.static) for c in exp.controls]))
-    assert 2 <= n <= 64
-    fig = exp.figure()
-    assert isinstance(fig, Figure) and all(ax.get_xlabel() for ax in fig.axes)

@@ -1,7 +1,6 @@
 """Chapter 5 experiments: compute values checked directly; factories, figures and static frames."""
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
 
 from nnlab import perturb
 from nnlab.experiments import ch05_perturbation as ch
@@ -74,15 +73,3 @@ def test_compute_functions_reject_bad_input():
         ch.noise_compute(trials=0)
     with pytest.raises(ValueError, match="sigma"):
         ch.noise_compute(sigma=-0.1)
-
-
-@pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
-def test_factories_draw_and_stay_within_the_static_frame_limit(name):
-    exp = ch.EXPERIMENTS[name]()
-    frames = int(np.prod([len(c.static) for c in exp.controls]))
-    assert 1 <= frames <= 64
-    fig = exp.figure()
-    assert isinstance(fig, Figure)
-    for ax in fig.axes:
-        assert ax.get_xlabel() and ax.get_ylabel()
-    assert exp.alt

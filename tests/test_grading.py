@@ -173,4 +173,7 @@ def test_feedback_per_student_names_the_failed_case(graded):
     ivan = (out / "feedback" / "ivan" / f"{EX9}.html").read_text()
     assert len(ivan) < 1_000_000 and "Output truncated" in ivan
     assert "ignored" in log and "notes.ipynb" in log
+    for page in (out / "feedback").rglob("*.html"):  # feedback can go back to students: no hidden tests
+        text = page.read_text()
+        assert "HIDDEN TESTS" not in text and "default_rng(4" not in text and "_rng" not in text, page
     assert re.search(r"\] 15/15 ", log)  # the progress bar reached the end

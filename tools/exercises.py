@@ -126,13 +126,34 @@ def _tampering(submission, released):
     return flags
 
 
+def _hide_tests(cell):
+    """Drop the hidden-test region from a test cell's source and its error's traceback (which would
+    quote those lines), so the feedback can go back to students."""
+    lines, inside = [], False
+    for line in cell.source.splitlines():
+        if "### BEGIN HIDDEN TESTS" in line:
+            inside = True
+            lines.append("# (hidden tests)")
+        elif "### END HIDDEN TESTS" in line:
+            inside = False
+        elif not inside:
+            lines.append(line)
+    cell.source = "\n".join(lines)
+    for out in cell.get("outputs", []):
+        if out.output_type == "error":
+            out.traceback = [f"{out.get('ename', '')}: {out.get('evalue', '')}"]
+
+
 def _inspect_autograded(nb):
-    """Flags and per-test messages from an autograded notebook; cut over-long outputs in place."""
+    """Flags and per-test messages from an autograded notebook; cut over-long outputs and hide the
+    hidden tests in place (the scores are already in the gradebook)."""
     flags, messages, truncated = set(), {}, False
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            _hide_tests(cell)
         for out in cell.get("outputs", []):
             if out.output_type == "stream":
                 if TRUNCATION_MARK in out.text:

@@ -5,7 +5,6 @@ A check prints "✓ <name>: N cases passed" or raises ``CheckFailed`` (an Assert
 names the case, what was expected, what came back and a hint. Hidden tests in the graded
 notebooks call ``expect_close`` / ``expect_equal`` with ``show=False`` so their inputs stay hidden.
 """
-import copy
 
 import numpy as np
 

@@ -123,6 +123,7 @@ def trace_draw(d, fig):
     ax.set_ylim(0.0, 2.0)
     ax.set_aspect("equal")
     ax.set_xticks([0, 1, 2], ["inputs $x_i$", "hidden $y_h$", "output $z$"])
+    ax.set_xlabel("layer (left to right: the forward direction)")
     ax.set_yticks([])
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(wildcard chapters/*.ipynb)
 
-.PHONY: book test unit nbval browser notebooks lab bench clean
+.PHONY: book test notebooks lab bench exercises grade clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,8 @@ book: $(STAMP)
 
 ## test: the book build (warnings are errors), unit tests, nbval on every notebook, browser test
 test: book
-	$(BIN)/python -m pytest tests chapters --nbval --nbval-sanitize-with tests/sanitize.cfg \
-		--nbval-current-env -q -p no:randomly
+	$(BIN)/python -m pytest tests chapters exercises/source --nbval --nbval-sanitize-with tests/sanitize.cfg \
+		--nbval-current-env -q
 
 ## notebooks: re-execute the committed notebooks in place (live mode) after editing them
 notebooks: $(STAMP)
@@ -30,6 +30,15 @@ notebooks: $(STAMP)
 ## lab: open the course in JupyterLab with live widgets
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
+
+## exercises: generate the student versions of the graded exercises (nbgrader, offline) into exercises/release
+exercises: $(STAMP)
+	$(BIN)/python tools/exercises.py release
+
+## grade: grade SUBMISSIONS=<dir>/<student>/<exercise>.ipynb into OUT=<dir> (scores.csv, questions.csv, feedback/)
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade SUBMISSIONS=dir OUT=dir"; exit 2; }
+	$(BIN)/python tools/exercises.py grade $(SUBMISSIONS) --out $(OUT)
 
 ## bench: redraw compute times and the training benchmark against scikit-learn
 bench: $(STAMP)

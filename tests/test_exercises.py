@@ -133,7 +133,11 @@ def test_no_solution_leaks_into_the_built_site():
     site = ROOT / "_build" / "html"
     if not site.is_dir():
         pytest.skip("_build/html is absent: build the book first to check the site for leaks")
-    secrets = {s for name in NAMES for s in _secret_lines(source(name))}
+    # a line that the chapters or the package already show (say `for _ in range(epochs):`) gives nothing away
+    public = {line.strip() for p in ROOT.glob("chapters/*.ipynb") for c in nbformat.read(p, as_version=4).cells
+              for line in c.source.splitlines()}
+    public |= {line.strip() for p in (ROOT / "lib" / "nnlab").rglob("*.py") for line in p.read_text().splitlines()}
+    secrets = {s for name in NAMES for s in _secret_lines(source(name))} - public
     leaks = []
     for path in site.rglob("*"):
         if path.is_file() and path.suffix in {".html", ".ipynb", ".py", ".txt", ".md", ".js", ".json"}:
@@ -162,9 +166,15 @@ def test_student_versions_are_the_sources_with_solutions_replaced():
 @pytest.mark.parametrize("name", NAMES)
 def test_student_version_run_unchanged_fails_only_in_exercise_and_test_cells(name):
     nb = student(name)
-    client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(RELEASE / name)}})
-    client.execute()
+    for attempt in range(3):  # a kernel can lose the race for its random ports to a parallel one: start again
+        client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                                resources={"metadata": {"path": str(RELEASE / name)}})
+        try:
+            client.execute()
+            break
+        except RuntimeError as err:
+            if "Kernel died before replying" not in str(err) or attempt == 2:
+                raise
     errored = {}
     for c in nb.cells:
         if c.cell_type == "code":

@@ -132,3 +132,13 @@ def test_bad_arguments(rng):
         data.circles(10, rng=rng, factor=1.5)
     with pytest.raises(ValueError, match="val_fraction"):
         data.train_val_split(np.ones((4, 2)), np.ones(4), val_fraction=1.0, rng=rng)
+
+
+def test_train_val_split_rejects_mismatched_lengths(rng):
+    with pytest.raises(ValueError, match="y must have one label per row of X"):
+        data.train_val_split(np.ones((5, 2)), np.ones(4), rng=rng)
+
+
+def test_train_val_split_keeps_at_least_one_training_sample(rng):
+    Xt, yt, Xv, yv = data.train_val_split(np.arange(6.0).reshape(3, 2), np.arange(3), val_fraction=0.9, rng=rng)
+    assert len(Xt) == 1 and len(Xv) == 2 and sorted(np.r_[yt, yv]) == [0, 1, 2]

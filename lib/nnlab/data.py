@@ -105,8 +105,13 @@ DATASETS = {"separable_blobs": separable_blobs, "overlapping_blobs": overlapping
 def train_val_split(X, y, *, val_fraction=0.3, rng):
     """Shuffle and split into (X_train, y_train, X_val, y_val)."""
     number("val_fraction", val_fraction, low=0, high=1, low_open=True, high_open=True)
+    X, y = np.asarray(X), np.asarray(y)
     n = len(X)
+    if len(y) != n:
+        raise ValueError(f"y must have one label per row of X ({n}), got {len(y)}")
+    if n < 2:
+        raise ValueError(f"X must have at least 2 samples to split, got {n}")
     order = generator("rng", rng).permutation(n)
-    n_val = max(1, int(round(val_fraction * n)))
+    n_val = min(n - 1, max(1, int(round(val_fraction * n))))
     val, train = order[:n_val], order[n_val:]
     return X[train], y[train], X[val], y[val]

@@ -28,7 +28,8 @@ def overlapping_blobs(n=200, *, noise=1.0, rng, distance=2.0):
 
 def separable_blobs(n=200, *, noise=0.5, rng, distance=2.0, margin=0.2):
     """Two blobs like ``overlapping_blobs`` but guaranteed separable by the line x1 + x2 = 0:
-    a point on the wrong side (or within ``margin`` of it) is mirrored to the right side."""
+    a point on the wrong side is mirrored to its class's side, and every point is then pushed
+    ``margin`` further from the line, so the classes have a gap of 2 * margin."""
     number("margin", margin, low=0)
     X, y = overlapping_blobs(n, noise=noise, rng=rng, distance=distance)
     u = np.array([1.0, 1.0]) / np.sqrt(2)

@@ -1,8 +1,8 @@
 """Learning by perturbing weights, and the forward passes it costs.
 
 The cost unit is one *forward pass*: the whole training set through the network once.
-A backward pass costs about as much as a forward pass, so one step of backpropagation
-is counted as 2 forward passes.
+A backward pass costs a small multiple of a forward pass; by a common rule of thumb one
+step of backpropagation (forward + backward) is counted as 2 forward passes.
 
 All methods work on the flat parameter vector ``theta`` (P,) of an nnlab ``Sequential``
 made of ``Dense`` layers and activations: ``get_flat`` / ``set_flat`` move between the two.

@@ -4,6 +4,8 @@ and a training loop that counts per-sample gradient evaluations.
 A "gradient evaluation" here is the gradient of the loss on ONE sample: a full-batch step on N
 samples costs N of them, a stochastic (SGD) step costs 1, a mini-batch step of size B costs B.
 """
+import time
+
 import numpy as np
 
 from ._checks import as_2d, generator, number
@@ -66,7 +68,9 @@ def train_counting(model, X, y, *, loss="bce", lr=0.1, batch_size=None, budget, 
     counts at which to record (default: after every step); the loss is recorded after the first
     step that reaches each count, and always at 0 and at the end.
     Returns a dict of arrays: 'evals' (per-sample gradients used so far), 'iterations' (updates so
-    far), 'epochs' (evals / N) and 'loss' (mean loss on all of X, in test mode).
+    far), 'epochs' (evals / N), 'loss' (mean loss on all of X, in test mode) and 'seconds' (wall-clock
+    time spent in training steps so far, measured, so it varies from run to run; the time spent
+    recording the loss is left out).
     """
     X = as_2d("X", X)
     n = len(X)
@@ -87,15 +91,17 @@ def train_counting(model, X, y, *, loss="bce", lr=0.1, batch_size=None, budget, 
     def full_loss():
         return loss_fn(model.forward(X, train=False), y)[0]
 
-    evals, steps, k = 0, 0, 0
-    out = {"evals": [0], "iterations": [0], "loss": [full_loss()]}
+    evals, steps, k, seconds = 0, 0, 0, 0.0
+    out = {"evals": [0], "iterations": [0], "loss": [full_loss()], "seconds": [0.0]}
     while evals < budget:
         for idx in batches(n, batch_size, rng):
             if evals >= budget:
                 break
+            start = time.perf_counter()
             _, dy_hat = loss_fn(model.forward(X[idx], train=True), y[idx])
             model.backward(dy_hat)
             optimizer.step(model)
+            seconds += time.perf_counter() - start
             evals, steps = evals + len(idx), steps + 1
             if record_at.size == 0 or (k < record_at.size and evals >= record_at[k]) or evals >= budget:
                 while k < record_at.size and record_at[k] <= evals:
@@ -104,6 +110,7 @@ def train_counting(model, X, y, *, loss="bce", lr=0.1, batch_size=None, budget, 
                 out["evals"].append(evals)
                 out["iterations"].append(steps)
                 out["loss"].append(value)
+                out["seconds"].append(seconds)
                 if not np.isfinite(value):
                     evals = budget   # diverged: stop
     out = {key: np.asarray(v, dtype=float) for key, v in out.items()}

@@ -115,3 +115,10 @@ def test_counting_bad_input():
         sgd_tools.train_counting(model, X, y, budget=10, record_at=[5, 2], rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="y must have 30"):
         sgd_tools.train_counting(model, X, y[:5], budget=10, rng=np.random.default_rng(0))
+
+
+def test_seconds_are_recorded_with_every_loss_and_only_grow():
+    model, X, y = small_problem()
+    run = sgd_tools.train_counting(model, X, y, lr=0.1, batch_size=7, budget=90, rng=np.random.default_rng(0))
+    assert run["seconds"].shape == run["loss"].shape and run["seconds"][0] == 0.0
+    assert np.all(np.diff(run["seconds"]) >= 0) and run["seconds"][-1] > 0

@@ -8,7 +8,7 @@ notebooks call ``expect_close`` / ``expect_equal`` with ``show=False`` so their 
 
 import numpy as np
 
-from . import activations, clipping, gradcheck, init, layers, losses, regularizers, train
+from . import activations, clipping, gradcheck, init, layers, losses, perceptron, regularizers, train
 
 
 class CheckFailed(AssertionError):
@@ -170,20 +170,18 @@ def check_derivatives(sigmoid_prime, tanh_prime, relu_prime, leaky_relu_prime):
 # ---------------------------------------------------------------- 2. perceptron
 
 def _ref_perceptron_epoch(X, t, w, b, lr):
-    w, b, mistakes = np.array(w, dtype=float), float(b), 0
-    for x_n, t_n in zip(X, t):  # the rule is sequential: each update changes the next prediction
-        if (1.0 if x_n @ w + b >= 0 else -1.0) != t_n:
-            w, b, mistakes = w + lr * t_n * x_n, b + lr * t_n, mistakes + 1
-    return w, b, mistakes
+    """One epoch in the given order from (w, b), by the package's rule: (w, b, mistakes)."""
+    h = perceptron.perceptron_train(X, t, lr=lr, epochs=1, rng=np.random.default_rng(0), shuffle=False,
+                                    w0=w, b0=b)
+    return h.w[-1], float(h.b[-1]), int(h.mistakes[0])
 
 
 def _ref_train_perceptron(X, t, lr=1.0, max_epochs=100):
-    w, b = np.zeros(X.shape[1]), 0.0
-    for epoch in range(1, max_epochs + 1):
-        w, b, mistakes = _ref_perceptron_epoch(X, t, w, b, lr)
-        if mistakes == 0:
-            break
-    return w, b, epoch
+    """From zeros until an error-free epoch (counted) or max_epochs: (w, b, epochs run)."""
+    h = perceptron.perceptron_train(X, t, lr=lr, epochs=max_epochs, rng=np.random.default_rng(0),
+                                    shuffle=False)
+    epochs = max_epochs if h.converged_epoch is None else h.converged_epoch + 1
+    return h.w[-1], float(h.b[-1]), epochs
 
 
 def _perceptron_data(rng, n, d):

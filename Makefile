@@ -4,8 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(wildcard chapters/*.ipynb)
+NBVAL  := --nbval --nbval-sanitize-with tests/sanitize.cfg --nbval-current-env
+# numpy's SIMD levels above its baseline found on this CPU (read from numpy, never hard-coded)
+SIMD_OFF = NPY_DISABLE_CPU_FEATURES="$$($(BIN)/python tools/simd_levels.py)"
 
-.PHONY: book test notebooks lab bench exercises grade clean
+.PHONY: book test notebooks check-notebook lab bench exercises grade clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,14 +21,22 @@ book: $(STAMP)
 	rm -rf _build/html _build/jupyter_execute
 	NNLAB_STATIC=1 $(BIN)/jupyter-book build . -W --keep-going
 
-## test: the book build (warnings are errors), unit tests, nbval on every notebook, browser test
+## test: the book build (warnings are errors), unit tests, nbval on every notebook, browser test,
+## then nbval again on numpy's baseline SIMD path (every level above it switched off)
 test: book
-	$(BIN)/python -m pytest tests chapters exercises/source --nbval --nbval-sanitize-with tests/sanitize.cfg \
-		--nbval-current-env -q
+	$(BIN)/python -m pytest tests chapters exercises/source $(NBVAL) -q
+	@echo "nbval on numpy's baseline SIMD path: NPY_DISABLE_CPU_FEATURES=\"$$($(BIN)/python tools/simd_levels.py)\""
+	$(SIMD_OFF) $(BIN)/python -m pytest chapters exercises/source $(NBVAL) -q
 
 ## notebooks: re-execute the committed notebooks in place (live mode) after editing them
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
+
+## check-notebook: nbval on NB=path.ipynb on both SIMD paths (numpy's default, then its baseline)
+check-notebook: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make check-notebook NB=chapters/NN_topic.ipynb"; exit 2; }
+	$(BIN)/python -m pytest $(NB) $(NBVAL) -q
+	$(SIMD_OFF) $(BIN)/python -m pytest $(NB) $(NBVAL) -q
 
 ## lab: open the course in JupyterLab with live widgets
 lab: $(STAMP)

@@ -9,7 +9,7 @@ from nnlab.layers import BatchNorm, Dense, Dropout, mlp
 from nnlab.losses import BinaryCrossEntropy, SoftmaxCrossEntropy, SquaredError
 from nnlab.optim import SGD
 from nnlab.regularizers import L2
-from nnlab.train import fit
+from nnlab.train import EarlyStopping, fit
 
 
 @pytest.fixture
@@ -131,11 +131,11 @@ def test_other_hyper_parameters(rng, setup):
     model, X, y = setup
     with pytest.raises(ValueError, match=r"epochs must be in \[1, inf\], got 0"):
         fit(model, X, y, epochs=0, rng=rng)
-    with pytest.raises(ValueError, match="clip must be None"):
-        fit(model, X, y, clip=("l2", 1.0), rng=rng)
-    with pytest.raises(ValueError, match="patience .* needs validation data"):
-        fit(model, X, y, patience=2, rng=rng)
-    with pytest.raises(ValueError, match="y_val must be given with X_val"):
+    with pytest.raises(TypeError, match=r"clip must be None, ClipByValue\(min, max\) or ClipByNorm"):
+        fit(model, X, y, clip=("norm", 1.0), rng=rng)
+    with pytest.raises(ValueError, match="early_stopping needs validation data"):
+        fit(model, X, y, early_stopping=EarlyStopping(2), rng=rng)
+    with pytest.raises(ValueError, match="X_val and y_val must be given together"):
         fit(model, X, y, X_val=X, rng=rng)
     with pytest.raises(ValueError, match="X_val must have 2 features"):
         fit(model, X, y, X_val=np.ones((3, 4)), y_val=np.ones(3), rng=rng)
@@ -155,3 +155,90 @@ def test_other_hyper_parameters(rng, setup):
         data.separable_blobs(10, rng=rng, margin=-0.5)
     with pytest.raises(ValueError, match="n must be in"):
         data.moons(1, rng=rng)
+
+
+def test_classes_instead_of_instances(rng, setup):
+    from nnlab.activations import ReLU
+    from nnlab.layers import Sequential
+    model, X, y = setup
+    with pytest.raises(TypeError, match=r"layers\[1\] must be a layer instance, got the class ReLU: write ReLU"):
+        Sequential(Dense(2, 3, rng=rng), ReLU)
+    with pytest.raises(TypeError, match="loss must be a name or a loss instance, got the class SquaredError"):
+        fit(model, X, y, loss=SquaredError, rng=rng)
+    with pytest.raises(TypeError, match="optimizer must be an optimizer instance"):
+        fit(model, X, y, optimizer=SGD, rng=rng)
+    with pytest.raises(TypeError, match="regularizer must be None or an instance of L1, L2 or ElasticNet"):
+        fit(model, X, y, regularizer=L2, rng=rng)
+    with pytest.raises(TypeError, match="got the class ReLU: write ReLU()"):
+        A.get_activation(ReLU)
+
+
+def test_layers_whose_sizes_do_not_chain(rng):
+    from nnlab.layers import Sequential
+    with pytest.raises(ValueError, match=r"layers\[2\] \(Dense\(5, 1\)\) takes 5 inputs, but the layers before "
+                                         r"it give 3 outputs"):
+        Sequential(Dense(2, 3, rng=rng), A.Tanh(), Dense(5, 1, rng=rng))
+    with pytest.raises(ValueError, match=r"layers\[1\] \(BatchNorm\(4\)\) takes 4 inputs"):
+        Sequential(Dense(2, 3, rng=rng), BatchNorm(4))
+
+
+def test_bad_sizes_for_mlp(rng):
+    with pytest.raises(TypeError, match="sizes must be a list of layer widths"):
+        mlp(None, rng=rng)
+    with pytest.raises(TypeError, match=r"sizes\[1\] must be an integer"):
+        mlp([2, 2.5, 1], rng=rng)
+
+
+def test_validation_data_checked_before_training(rng, setup):
+    model, X, y = setup
+    before = [p.copy() for _, _, p, _ in model.parameters()]
+    with pytest.raises(ValueError, match=r"y_val must have shape \(20, K\) or \(20,\)"):
+        fit(model, X, y, X_val=X, y_val=y[:-1], rng=rng)
+    with pytest.raises(ValueError, match="give either optimizer or lr, not both"):
+        fit(model, X, y, optimizer=SGD(0.5), lr=0.1, rng=rng)
+    with pytest.raises(ValueError, match="X must hold at least one sample"):
+        fit(model, X[:0], y[:0], rng=rng)
+    for (_, _, p, _), b in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p, b)
+
+
+def test_backward_misuse(rng):
+    layer = Dense(2, 3, rng=rng)
+    with pytest.raises(RuntimeError, match="backward was called before forward"):
+        layer.backward(np.ones((4, 3)))
+    layer.forward(np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"dout must have the shape of the forward output \(4, 3\), got \(4, 2\)"):
+        layer.backward(np.ones((4, 2)))
+    with pytest.raises(RuntimeError, match="before forward"):
+        A.Tanh().backward(np.ones(3))
+
+
+def test_logits_given_to_binary_cross_entropy():
+    with pytest.raises(ValueError, match=r"y_hat must hold probabilities in \[0, 1\].*logits"):
+        BinaryCrossEntropy()(np.array([[-3.0], [2.0]]), np.array([0, 1]))
+
+
+def test_numerical_gradient_needs_a_float_array():
+    from nnlab.gradcheck import numerical_gradient
+    x = np.array([1, 2, 3])
+    with pytest.raises(TypeError, match="x must be a float numpy array.*int64"):
+        numerical_gradient(lambda: float(np.sum(x ** 2)), x)
+    with pytest.raises(TypeError, match="x must be a float numpy array"):
+        numerical_gradient(lambda: 0.0, [1.0, 2.0])
+
+
+def test_nan_batch_does_not_poison_batch_norm():
+    bn = BatchNorm(2)
+    X = np.ones((4, 2))
+    X[1, 0] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN"):
+        bn.forward(X, train=True)
+    np.testing.assert_array_equal(bn.running_mean, [0.0, 0.0])
+    np.testing.assert_array_equal(bn.running_var, [1.0, 1.0])
+
+
+def test_dropout_flag_and_float_shapes(rng):
+    with pytest.raises(TypeError, match="inverted must be True or False, got 'no'"):
+        Dropout(0.5, rng=rng, inverted="no")
+    with pytest.raises(ValueError, match=r"shape must be a tuple of positive integers.*\(2.7, 3\)"):
+        init.xavier_uniform((2.7, 3), rng)

@@ -255,6 +255,7 @@ def test_early_stopping_reference_agrees_with_fit():
     X, y = rng.normal(size=(40, 2)), rng.normal(size=40)
     Xv, yv = rng.normal(size=(40, 2)), rng.normal(size=40)
     model = layers.mlp([2, 16, 1], rng=rng, activation="tanh", output_activation="linear")
-    hist = train.fit(model, X, y, lr=0.3, epochs=200, rng=rng, X_val=Xv, y_val=yv, patience=3)
+    hist = train.fit(model, X, y, lr=0.3, epochs=200, rng=rng, X_val=Xv, y_val=yv,
+                     early_stopping=train.EarlyStopping(3))
     assert hist.stopped_epoch is not None
     assert checks._ref_early_stopping(hist.val_loss, 3) == (hist.best_epoch, hist.stopped_epoch)

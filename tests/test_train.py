@@ -10,7 +10,8 @@ from nnlab.activations import Sigmoid, Tanh
 from nnlab.losses import BinaryCrossEntropy, SoftmaxCrossEntropy, SquaredError
 from nnlab.optim import SGD
 from nnlab.regularizers import L2
-from nnlab.train import batches, evaluate, fit, train_step
+from nnlab.clipping import ClipByNorm, ClipByValue
+from nnlab.train import EarlyStopping, batches, evaluate, fit, train_step
 
 
 def blobs(n=40, seed=0):
@@ -81,7 +82,7 @@ def test_early_stopping_restores_best_weights_and_stops_after_patience():
     Xv, yv = X, 1 - y            # validation labels flipped: learning the training set makes it worse
     kwargs = dict(loss="bce", lr=0.5, batch_size=10)
     model = mlp([2, 3, 1], rng=np.random.default_rng(5))
-    h = fit(model, X, y, epochs=50, rng=np.random.default_rng(6), X_val=Xv, y_val=yv, patience=3, **kwargs)
+    h = fit(model, X, y, epochs=50, rng=np.random.default_rng(6), X_val=Xv, y_val=yv, early_stopping=EarlyStopping(3), **kwargs)
     assert h.best_epoch == int(np.argmin(h.val_loss))
     assert h.stopped_epoch == h.best_epoch + 3
     assert len(h.val_loss) == len(h.train_loss) == h.stopped_epoch + 1 < 50
@@ -97,7 +98,7 @@ def test_clip_by_norm_caps_each_step(rng):
     X, y = blobs(30)
     model = mlp([2, 5, 1], rng=rng)
     before = params(model)
-    h = fit(model, X, y, loss="bce", lr=1.0, epochs=1, rng=rng, clip=("norm", 1e-3))
+    h = fit(model, X, y, loss="bce", lr=1.0, epochs=1, rng=rng, clip=ClipByNorm(1e-3))
     step = np.sqrt(sum(np.sum((a - b) ** 2) for a, b in zip(params(model), before)))
     assert h.grad_norm[0] > 1e-3                       # the recorded norm is the one before clipping
     assert step == pytest.approx(1e-3, rel=1e-9)       # one full-batch step of lr * max_norm
@@ -107,7 +108,7 @@ def test_clip_by_value_caps_each_component(rng):
     X, y = blobs(30)
     model = mlp([2, 5, 1], rng=rng)
     before = params(model)
-    fit(model, X, y, loss="bce", lr=1.0, epochs=1, rng=rng, clip=("value", -1e-4, 1e-4))
+    fit(model, X, y, loss="bce", lr=1.0, epochs=1, rng=rng, clip=ClipByValue(-1e-4, 1e-4))
     assert max(np.abs(a - b).max() for a, b in zip(params(model), before)) <= 1e-4 + 1e-15
 
 
@@ -194,9 +195,54 @@ def test_nothing_touches_the_global_random_state():
     data.train_val_split(X, y, rng=r)
     model = Sequential(Dense(2, 8, rng=r, init="he_normal"), BatchNorm(8), Tanh(), Dropout(0.5, rng=r),
                        Dense(8, 1, rng=r), Sigmoid())
-    fit(model, X, y, loss="bce", epochs=2, batch_size=10, rng=r, X_val=X, y_val=y, patience=1)
+    fit(model, X, y, loss="bce", epochs=2, batch_size=10, rng=r, X_val=X, y_val=y,
+            early_stopping=EarlyStopping(1))
     for f in (init.xavier_uniform, init.xavier_normal, init.he_uniform, init.he_normal):
         f((3, 4), r)
     gradcheck.check_layer(Dropout(0.5, rng=r), r.normal(size=(3, 2)), r, train=True)
     after = np.random.get_state()
     assert state[0] == after[0] and np.array_equal(state[1], after[1]) and state[2:] == after[2:]
+
+
+def test_early_stopping_when_the_first_validation_loss_is_not_finite():
+    X, y = blobs(20)                           # once raised TypeError: int - NoneType at epoch 0
+    model = mlp([2, 3, 1], rng=np.random.default_rng(0), output_activation="linear")
+    model.layers[0].params["W"][:] = np.nan
+    h = fit(model, X, y, epochs=5, rng=np.random.default_rng(1), X_val=X, y_val=y,
+            early_stopping=EarlyStopping(1))
+    assert not np.isfinite(h.val_loss[0]) and h.best_epoch is None and h.epochs == 1
+
+
+def test_callback_sees_every_update_like_a_hand_written_loop(rng):
+    X, y = blobs(24)
+    model = mlp([2, 4, 1], rng=np.random.default_rng(3))
+    ref = mlp([2, 4, 1], rng=np.random.default_rng(3))
+    seen = []
+    h = fit(model, X, y, loss="bce", optimizer=SGD(0.3, momentum=0.5), epochs=3, batch_size=8,
+            rng=np.random.default_rng(4), callback=lambda m, step: (step, m.layers[0].params["W"].copy()))
+    opt, loss, order_rng = SGD(0.3, momentum=0.5), BinaryCrossEntropy(), np.random.default_rng(4)
+    step = 0
+    for _ in range(3):
+        for idx in batches(len(X), 8, order_rng):
+            train_step(ref, loss, opt, X[idx], y[idx])
+            step += 1
+            seen.append((step, ref.layers[0].params["W"].copy()))
+        evaluate(ref, loss, X, y)
+    assert [s for s, _ in h.logs] == [s for s, _ in seen] == list(range(1, 10))
+    for (_, a), (_, b) in zip(h.logs, seen):
+        np.testing.assert_array_equal(a, b)
+    assert h.samples == [8 * k for k in range(1, 10)]
+    assert len(h.seconds) == 9 and all(np.diff(h.seconds) >= 0)
+
+
+def test_momentum_state_follows_the_parameters_not_object_ids(rng):
+    X, y = blobs(16)
+    a, b = mlp([2, 3, 1], rng=np.random.default_rng(0)), mlp([2, 3, 1], rng=np.random.default_rng(0))
+    opt = SGD(0.1, momentum=0.9)
+    fit(a, X, y, optimizer=opt, epochs=2, rng=np.random.default_rng(1))
+    assert len(opt.velocity) == 4 and [v.shape for v in opt.velocity] == [(2, 3), (3,), (3, 1), (1,)]
+    fit(b, X, y, optimizer=SGD(0.1, momentum=0.9), epochs=2, rng=np.random.default_rng(1))
+    for (_, _, p, _), (_, _, q, _) in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p, q)
+    opt.step(mlp([2, 5, 1], rng=rng))          # another model's shapes: the state starts again at zero
+    assert [v.shape for v in opt.velocity] == [(2, 5), (5,), (5, 1), (1,)]

@@ -77,3 +77,32 @@ def choice(name, value, options):
     if value not in options:
         raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
     return value
+
+
+def instance(name, value, cls, example):
+    """Require an instance of cls; a class passed by mistake gets a hint with `example`."""
+    if isinstance(value, type):
+        raise TypeError(f"{name} must be an instance, got the class {value.__name__}: write {example}")
+    if not isinstance(value, cls):
+        raise TypeError(f"{name} must be a {cls.__name__}, got {type(value).__name__}")
+    return value
+
+
+def flag(name, value):
+    """Require a real bool (so that inverted="no" is not silently taken as True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def gradient_like(name, dout, out):
+    """dout for backward: an array of the forward output's shape; raise if forward has not run."""
+    if out is None:
+        raise RuntimeError("backward was called before forward: run forward(X, train=True) first")
+    try:
+        dout = np.asarray(dout, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of numbers: {err}") from None
+    if dout.shape != out.shape:
+        raise ValueError(f"{name} must have the shape of the forward output {out.shape}, got {dout.shape}")
+    return dout

@@ -5,14 +5,21 @@ returns ``dout * f'(z)``.
 """
 import numpy as np
 
-from ._checks import choice, number
+from ._checks import choice, gradient_like, number
 
 
 class Activation:
     """Base class: subclasses define ``f(z)`` and ``df(z)``; ``range`` is the output range."""
-    params, grads = {}, {}
     range = (-np.inf, np.inf)
     saturating = False
+    out = dout = None
+
+    @property
+    def params(self):
+        """An activation has no parameters (a new empty dict each time: nothing shared)."""
+        return {}
+
+    grads = params
 
     def f(self, z):
         raise NotImplementedError
@@ -31,6 +38,7 @@ class Activation:
 
     def backward(self, dout):
         """dout: dL/d(output), same shape as X -> dL/dX."""
+        self.dout = dout = gradient_like("dout", dout, self.out)
         return dout * self.df(self.z)
 
     def __repr__(self):
@@ -84,6 +92,7 @@ class Sigmoid(Activation):
 
     def backward(self, dout):
         """dout * f'(z), with f' = f (1 - f) taken from the forward output (no second exp)."""
+        self.dout = dout = gradient_like("dout", dout, self.out)
         s = self.out
         return dout * (s * (1 - s))
 
@@ -101,6 +110,7 @@ class Tanh(Activation):
 
     def backward(self, dout):
         """dout * f'(z), with f' = 1 - f^2 taken from the forward output."""
+        self.dout = dout = gradient_like("dout", dout, self.out)
         return dout * (1 - self.out ** 2)
 
 
@@ -139,6 +149,9 @@ def get_activation(name_or_obj):
     """Return an activation from its name ('sigmoid', 'relu', ...) or pass an instance through."""
     if isinstance(name_or_obj, Activation):
         return name_or_obj
+    if isinstance(name_or_obj, type) and issubclass(name_or_obj, Activation):
+        raise TypeError(f"activation must be a name or an Activation instance, got the class "
+                        f"{name_or_obj.__name__}: write {name_or_obj.__name__}()")
     if not isinstance(name_or_obj, str):
         raise TypeError(f"activation must be a name or an Activation, got {type(name_or_obj).__name__}")
     return ACTIVATIONS[choice("activation", name_or_obj.lower(), ACTIVATIONS)]()

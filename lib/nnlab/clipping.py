@@ -1,4 +1,5 @@
-"""Gradient clipping. Both take one array or a list of arrays and return new arrays."""
+"""Gradient clipping. The functions take one array or a list of arrays and return new arrays;
+``ClipByValue`` and ``ClipByNorm`` hold a threshold, for ``fit(..., clip=...)``."""
 import numpy as np
 
 from ._checks import number
@@ -34,3 +35,33 @@ def clip_by_norm(grads, max_norm):
     scale = max_norm / norm if norm > max_norm else 1.0
     out = [g * scale for g in gs]
     return out[0] if single else out
+
+
+class ClipByValue:
+    """Clip every gradient component into [min_value, max_value] (the slides' beta and alpha)."""
+
+    def __init__(self, min_value, max_value):
+        number("min_value", min_value)
+        number("max_value", max_value)
+        if min_value > max_value:
+            raise ValueError(f"min_value must be <= max_value, got {min_value} > {max_value}")
+        self.min_value, self.max_value = min_value, max_value
+
+    def __call__(self, grads):
+        return clip_by_value(grads, self.min_value, self.max_value)
+
+    def __repr__(self):
+        return f"ClipByValue({self.min_value}, {self.max_value})"
+
+
+class ClipByNorm:
+    """Rescale all gradients together to norm max_norm when their global norm exceeds it (the slides' v)."""
+
+    def __init__(self, max_norm):
+        self.max_norm = number("max_norm", max_norm, low=0, low_open=True)
+
+    def __call__(self, grads):
+        return clip_by_norm(grads, self.max_norm)
+
+    def __repr__(self):
+        return f"ClipByNorm({self.max_norm})"

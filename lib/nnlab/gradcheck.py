@@ -3,11 +3,18 @@ import copy
 
 import numpy as np
 
-from ._checks import generator
+from ._checks import generator, number
 
 
 def numerical_gradient(f, x, h=1e-5):
     """d f() / d x by centred differences; f takes no argument and reads x, which is changed in place."""
+    if not callable(f):
+        raise TypeError(f"f must be a function of no arguments that reads x, got {type(f).__name__}")
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
+        kind = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
+        raise TypeError(f"x must be a float numpy array that f reads (it is changed in place), got {kind}: "
+                        f"an integer array cannot hold x + h")
+    number("h", h, low=0, low_open=True)
     grad = np.zeros_like(x, dtype=float)
     it = np.nditer(x, flags=["multi_index"])
     for _ in it:  # one pair of evaluations per component: slow by design, for checking only

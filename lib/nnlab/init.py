@@ -19,10 +19,10 @@ def fans(shape):
 
 
 def _shape(shape):
-    shape = tuple(int(s) for s in np.atleast_1d(shape))
-    if any(s < 1 for s in shape):
-        raise ValueError(f"shape must have positive sizes, got {shape}")
-    return shape
+    sizes = tuple(np.atleast_1d(shape).tolist()) if not isinstance(shape, (str, bytes)) else (shape,)
+    if not sizes or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
+        raise ValueError(f"shape must be a tuple of positive integers such as (fan_in, fan_out), got {shape!r}")
+    return sizes
 
 
 def zeros(shape, rng=None):

@@ -35,7 +35,13 @@ class BinaryCrossEntropy(Loss):
     eps = 1e-12  # keeps log finite when a sigmoid rounds to exactly 0 or 1
 
     def __call__(self, y_hat, y):
-        p = np.clip(as_2d("y_hat", y_hat, finite=False), self.eps, 1 - self.eps)
+        y_hat = as_2d("y_hat", y_hat, finite=False)
+        finite = y_hat[np.isfinite(y_hat)]
+        if finite.size and (finite.min() < 0 or finite.max() > 1):
+            raise ValueError(f"y_hat must hold probabilities in [0, 1] for binary cross-entropy (a sigmoid "
+                             f"output), got values from {finite.min():.3g} to {finite.max():.3g}: are these "
+                             f"logits? Put a Sigmoid layer last")
+        p = np.clip(y_hat, self.eps, 1 - self.eps)
         t = as_targets("y", y, *p.shape)
         if np.any((t < 0) | (t > 1)):
             raise ValueError("y must hold targets in [0, 1] for binary cross-entropy")
@@ -99,6 +105,11 @@ LOSSES = {"squared_error": SquaredError, "mse": SquaredError, "bce": BinaryCross
 
 def get_loss(name_or_obj):
     """A loss from its name, or a loss object passed through."""
+    if isinstance(name_or_obj, type):
+        raise TypeError(f"loss must be a name or a loss instance, got the class {name_or_obj.__name__}: "
+                        f"write {name_or_obj.__name__}()")
     if callable(name_or_obj):
         return name_or_obj
+    if not isinstance(name_or_obj, str):
+        raise TypeError(f"loss must be a name such as 'bce' or a loss instance, got {type(name_or_obj).__name__}")
     return LOSSES[choice("loss", name_or_obj, LOSSES)]()

@@ -1,12 +1,21 @@
-"""The training loop: batch (batch_size=None), stochastic (1) or mini-batch (k) gradient descent."""
+"""The training loop: batch (batch_size=None), stochastic (1) or mini-batch (k) gradient descent.
+
+``train_step`` is the math of one update; ``fit`` repeats it over batches and epochs and keeps a
+``History``. Every control of the course plugs into ``fit``: the optimizer, a weight penalty
+(``L1``/``L2``/``ElasticNet``), gradient clipping (``ClipByValue``/``ClipByNorm``), early stopping
+(``EarlyStopping``), the batch size, and a ``callback`` to look inside the network after each update.
+Argument checks live in ``_check_fit``, so the loop itself shows only the algorithm.
+"""
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._checks import as_2d, as_targets, generator, number
-from .clipping import clip_by_norm, clip_by_value
+from .clipping import ClipByNorm, ClipByValue
 from .losses import SoftmaxCrossEntropy, accuracy, get_loss
 from .optim import SGD
+from .regularizers import L2
 
 
 @dataclass
@@ -15,6 +24,9 @@ class History:
     loss: list = field(default_factory=list)        # per iteration, on that batch (penalty included)
     acc: list = field(default_factory=list)         # per iteration, on that batch
     grad_norm: list = field(default_factory=list)   # per iteration, before clipping
+    samples: list = field(default_factory=list)     # per iteration, training samples seen so far
+    seconds: list = field(default_factory=list, compare=False)  # per iteration, seconds since fit began
+    logs: list = field(default_factory=list)        # per iteration, what the callback returned
     train_loss: list = field(default_factory=list)  # per epoch, on all training data
     train_acc: list = field(default_factory=list)
     val_loss: list = field(default_factory=list)    # per epoch, on validation data (if given)
@@ -31,6 +43,24 @@ class History:
         return len(self.loss)
 
 
+class EarlyStopping:
+    """Stop when the validation loss has not improved for ``patience`` epochs; keep the best weights.
+
+    An epoch improves when its validation loss is strictly below the best so far (a tie does not
+    count; NaN never improves). Training stops at the epoch that is ``patience`` epochs after the
+    best one (or after the start, if no epoch has improved yet).
+    """
+
+    def __init__(self, patience=5, *, restore_best=True):
+        self.patience = number("patience", patience, low=1, integer=True)
+        if not isinstance(restore_best, bool):
+            raise TypeError(f"restore_best must be True or False, got {restore_best!r}")
+        self.restore_best = restore_best
+
+    def __repr__(self):
+        return f"EarlyStopping(patience={self.patience})"
+
+
 def batches(n, batch_size, rng, shuffle=True):
     """Yield index arrays that split range(n) into batches; the last may be smaller."""
     order = generator("rng", rng).permutation(n) if shuffle else np.arange(n)
@@ -39,7 +69,7 @@ def batches(n, batch_size, rng, shuffle=True):
 
 
 def penalty(model, regularizer):
-    """Total regularization penalty over all weight matrices ``W``."""
+    """Total regularization penalty over all weight matrices ``W`` (biases are not penalized)."""
     if regularizer is None:
         return 0.0
     return sum(regularizer(p) for _, name, p, _ in model.parameters() if name == "W")
@@ -58,74 +88,62 @@ def train_step(model, loss_fn, optimizer, X, y, *, regularizer=None, clip=None):
     value, dy_hat = loss_fn(y_hat, y)
     model.backward(dy_hat)
     params = list(model.parameters())
-    if regularizer is not None:
-        for layer, name, p, g in params:
+    if regularizer is not None:                     # dL/dW += lambda dR/dW, for weights only
+        for layer, name, W, g in params:
             if name == "W":
-                layer.grads[name] = g + regularizer.grad(p)
+                layer.grads[name] = g + regularizer.grad(W)
         value += penalty(model, regularizer)
     grads = [layer.grads[name] for layer, name, _, _ in params]
-    norm = float(np.sqrt(sum(np.vdot(g, g) for g in grads)))  # vdot: sum of squares, fast on small arrays
+    norm = float(np.sqrt(sum(np.vdot(g, g) for g in grads)))
     if clip is not None:
-        kind, *args = clip
-        grads = clip_by_norm(grads, *args) if kind == "norm" else clip_by_value(grads, *args)
-        for (layer, name, _, _), g in zip(params, grads):
+        for (layer, name, _, _), g in zip(params, clip(grads)):
             layer.grads[name] = g
     optimizer.step(model)
     return value, accuracy(y_hat, y), norm
 
 
-def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=0.1, epochs=10, batch_size=None,
-        rng, X_val=None, y_val=None, regularizer=None, clip=None, patience=None, shuffle=True):
+def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=None, epochs=10, batch_size=None,
+        rng, X_val=None, y_val=None, regularizer=None, clip=None, early_stopping=None, shuffle=True,
+        callback=None):
     """Train ``model`` in place and return a History.
 
     X: (N, D); y: (N,) or (N, K). batch_size None = full batch, 1 = stochastic, k = mini-batch.
-    clip: None, ("value", min, max) or ("norm", max_norm). patience: stop after that many epochs
-    without a better validation loss and restore the best weights (early stopping).
+    optimizer: an optimizer such as SGD(0.1, momentum=0.9), or give lr for plain SGD(lr) (default 0.1).
+    clip: None, ClipByValue(min, max) or ClipByNorm(max_norm). early_stopping: EarlyStopping(patience),
+    which needs X_val, y_val. callback(model, step) runs after every update; what it returns is
+    kept in history.logs.
     """
-    X = as_2d("X", X)
-    n = len(X)
-    loss_fn = get_loss(loss)
-    if np.ndim(y) == 1 and isinstance(loss_fn, SoftmaxCrossEntropy):  # integer class labels (N,)
-        y = np.asarray(y)
-        if len(y) != n:
-            raise ValueError(f"y must have {n} labels to match X, got shape {y.shape}")
-    else:
-        y = as_targets("y", y, n)
-    optimizer = optimizer if optimizer is not None else SGD(lr)
-    number("epochs", epochs, low=1, integer=True)
-    batch_size = n if batch_size is None else number("batch_size", batch_size, low=1, high=n, integer=True)
-    generator("rng", rng)
-    if clip is not None and (not isinstance(clip, tuple) or clip[0] not in ("value", "norm")):
-        raise ValueError(f"clip must be None, ('value', min, max) or ('norm', max_norm), got {clip!r}")
-    has_val = X_val is not None
-    if has_val:
-        X_val = as_2d("X_val", X_val, X.shape[1])
-        if y_val is None:
-            raise ValueError("y_val must be given with X_val")
-    if patience is not None:
-        number("patience", patience, low=1, integer=True)
-        if not has_val:
-            raise ValueError("patience (early stopping) needs validation data X_val, y_val")
-    history, best, best_params = History(), np.inf, None
+    X, y, X_val, y_val, loss_fn, optimizer, batch_size = _check_fit(
+        model, X, y, loss, optimizer, lr, epochs, batch_size, rng, X_val, y_val, regularizer, clip,
+        early_stopping, callback)
+    history, best, best_params, since_best = History(), np.inf, None, 0
+    start, seen = time.perf_counter(), 0
     for epoch in range(epochs):
-        for idx in batches(n, batch_size, rng, shuffle):
+        for idx in batches(len(X), batch_size, rng, shuffle):
             value, acc, norm = train_step(model, loss_fn, optimizer, X[idx], y[idx],
                                           regularizer=regularizer, clip=clip)
+            seen += len(idx)
             history.loss.append(value)
             history.acc.append(acc)
             history.grad_norm.append(norm)
+            history.samples.append(seen)
+            history.seconds.append(time.perf_counter() - start)
+            if callback is not None:
+                history.logs.append(callback(model, len(history.loss)))
         tl, ta = evaluate(model, loss_fn, X, y, regularizer)
         history.train_loss.append(tl)
         history.train_acc.append(ta)
-        if has_val:
+        if X_val is not None:
             vl, va = evaluate(model, loss_fn, X_val, y_val, regularizer)
             history.val_loss.append(vl)
             history.val_acc.append(va)
-            if patience is not None:
+            if early_stopping is not None:
+                since_best += 1
                 if vl < best:
-                    best, history.best_epoch = vl, epoch
-                    best_params = [p.copy() for _, _, p, _ in model.parameters()]
-                elif epoch - history.best_epoch >= patience:
+                    best, history.best_epoch, since_best = vl, epoch, 0
+                    if early_stopping.restore_best:
+                        best_params = [p.copy() for _, _, p, _ in model.parameters()]
+                elif since_best >= early_stopping.patience:
                     history.stopped_epoch = epoch
                     break
         if not np.isfinite(tl):
@@ -134,3 +152,52 @@ def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=0.1, epochs=10,
         for (_, _, p, _), saved in zip(model.parameters(), best_params):
             p[...] = saved
     return history
+
+
+def _check_fit(model, X, y, loss, optimizer, lr, epochs, batch_size, rng, X_val, y_val, regularizer,
+               clip, early_stopping, callback):
+    """Every argument check of ``fit``, before any state changes; returns the checked values."""
+    if isinstance(model, type) or not (hasattr(model, "forward") and hasattr(model, "parameters")):
+        raise TypeError(f"model must be a Sequential (or another model with forward, backward and "
+                        f"parameters), got {model!r}")
+    X = as_2d("X", X)
+    n = len(X)
+    if n == 0:
+        raise ValueError("X must hold at least one sample, got shape (0, D)")
+    loss_fn = get_loss(loss)
+    y = _targets("y", y, n, loss_fn)
+    if optimizer is not None and lr is not None:
+        raise ValueError(f"give either optimizer or lr, not both: the optimizer {optimizer!r} has its own "
+                         f"learning rate")
+    if optimizer is None:
+        optimizer = SGD(0.1 if lr is None else lr)
+    elif isinstance(optimizer, type) or not hasattr(optimizer, "step"):
+        raise TypeError(f"optimizer must be an optimizer instance such as SGD(0.1), got {optimizer!r}")
+    number("epochs", epochs, low=1, integer=True)
+    batch_size = n if batch_size is None else number("batch_size", batch_size, low=1, high=n, integer=True)
+    generator("rng", rng)
+    if regularizer is not None and (isinstance(regularizer, type) or not isinstance(regularizer, L2)):
+        raise TypeError(f"regularizer must be None or an instance of L1, L2 or ElasticNet, got {regularizer!r}")
+    if clip is not None and not isinstance(clip, (ClipByValue, ClipByNorm)):
+        raise TypeError(f"clip must be None, ClipByValue(min, max) or ClipByNorm(max_norm), got {clip!r}")
+    if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+        raise TypeError(f"early_stopping must be None or EarlyStopping(patience), got {early_stopping!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be a function f(model, step), got {type(callback).__name__}")
+    if (X_val is None) != (y_val is None):
+        raise ValueError("X_val and y_val must be given together")
+    if X_val is not None:
+        X_val = as_2d("X_val", X_val, X.shape[1])
+        y_val = _targets("y_val", y_val, len(X_val), loss_fn)
+    if early_stopping is not None and X_val is None:
+        raise ValueError("early_stopping needs validation data X_val, y_val")
+    return X, y, X_val, y_val, loss_fn, optimizer, batch_size
+
+
+def _targets(name, y, n, loss_fn):
+    if np.ndim(y) == 1 and isinstance(loss_fn, SoftmaxCrossEntropy):  # integer class labels (N,)
+        y = np.asarray(y)
+        if len(y) != n:
+            raise ValueError(f"{name} must have {n} labels to match the samples, got shape {y.shape}")
+        return y
+    return as_targets(name, y, n)

@@ -1,5 +1,5 @@
 """Benchmarks: the compute (and redraw) time of every registered experiment, then our training loop
-against scikit-learn's MLPClassifier on the same problem.
+against a lean hand-written numpy loop (benchmarks/lean_numpy.py) and scikit-learn's MLPClassifier.
 
 Run: ``MPLBACKEND=Agg .venv/bin/python benchmarks/bench.py`` (``make bench``).
 """
@@ -9,8 +9,13 @@ import statistics
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import lean_numpy  # noqa: E402  (benchmarks/lean_numpy.py, the reference loop)
 
 
 def median_time(f, repeat, warmup=1):
@@ -96,21 +101,29 @@ def bench_training(n=1000, epochs=100, batch_size=32, lr=0.1, repeat=3):
         assert clf.n_iter_ == epochs, clf.n_iter_
         return clf.score(X, y)
 
+    def lean():
+        return lean_numpy.train(X, y, lr=lr, epochs=epochs, batch_size=batch_size, rng=np.random.default_rng(1))
+
     # one untimed run of each (lazy imports, caches), then alternate them so that a change in the
-    # machine's load during the benchmark hits both sides alike
-    results = {"ours": ours(), "theirs": theirs()}
-    times = {"ours": [], "theirs": []}
+    # machine's load during the benchmark hits all sides alike
+    sides = (("ours", ours), ("lean", lean), ("theirs", theirs))
+    results = {name: f() for name, f in sides}
+    times = {name: [] for name, _ in sides}
     for _ in range(repeat):
-        for name, f in (("ours", ours), ("theirs", theirs)):
+        for name, f in sides:
             t = time.perf_counter()
             results[name] = f()
             times[name].append(time.perf_counter() - t)
     t_ours, t_theirs = statistics.median(times["ours"]), statistics.median(times["theirs"])
+    t_lean = statistics.median(times["lean"])
     print(f"training: {n} moons points, 2-16-16-1 tanh/sigmoid, BCE, SGD lr {lr}, batch {batch_size}, "
           f"{epochs} epochs (median of {repeat})")
     print(f"ours: {t_ours:.3f} s")
+    print(f"lean numpy loop (benchmarks/lean_numpy.py): {t_lean:.3f} s")
     print(f"scikit-learn: {t_theirs:.3f} s")
-    print(f"training accuracy: ours {results['ours']:.3f}, scikit-learn {results['theirs']:.3f}")
+    print(f"training accuracy: ours {results['ours']:.3f}, lean numpy {results['lean']:.3f}, "
+          f"scikit-learn {results['theirs']:.3f}")
+    print(f"ratio (ours / lean numpy): {t_ours / t_lean:.2f}")
     print(f"ratio (ours / scikit-learn): {t_ours / t_theirs:.2f}")
 
 

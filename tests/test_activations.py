@@ -46,9 +46,16 @@ def test_bounded_ranges_are_reached():
     assert A.Sigmoid.range == (0, 1) and A.Tanh.range == (-1, 1) and A.ReLU.range == (0, np.inf)
 
 
-def test_saturating_flags_follow_the_slides():
-    assert A.Sigmoid.saturating and A.Tanh.saturating
-    assert not A.ReLU.saturating and not A.LeakyReLU.saturating
+def test_saturating_flags_follow_both_definitions():
+    # bounded range (the slides' source): sigmoid, tanh, step and sign saturate; ReLU does not
+    assert A.Sigmoid.saturating and A.Tanh.saturating and A.Step.saturating and A.Sign.saturating
+    assert not A.ReLU.saturating and not A.LeakyReLU.saturating and not A.Linear.saturating
+    # the derivative going to zero (Gulcehre et al. 2016), checked numerically far out on each side
+    far = np.array([-50.0, 50.0])
+    for name, cls in A.ACTIVATIONS.items():
+        left, right = np.abs(cls().df(far)) < 1e-12
+        expected = {(True, True): "both", (True, False): "left", (False, False): "none"}[(left, right)]
+        assert cls.saturates_where == expected, name
 
 
 def test_sigmoid_is_stable_at_large_inputs():

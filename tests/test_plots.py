@@ -94,7 +94,7 @@ def test_line_2d():
 
 
 def make_history(val=True):
-    h = History(loss=[1.0, 0.8, 0.7, 0.5], acc=[0.5, 0.6, 0.7, 0.8],
+    h = History(loss=[1.0, 0.8, 0.7, 0.5],
                 train_loss=[0.9, 0.6], train_acc=[0.6, 0.8])
     if val:
         h.val_loss, h.val_acc = [1.0, 0.7], [0.5, 0.75]

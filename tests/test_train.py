@@ -36,7 +36,7 @@ def test_iterations_per_epoch(rng, batch_size, per_epoch):
     h = fit(model, X, y, loss="bce", epochs=3, batch_size=batch_size, rng=rng)
     assert per_epoch == (1 if batch_size is None else math.ceil(10 / batch_size))
     assert h.iterations == 3 * per_epoch
-    assert len(h.acc) == len(h.grad_norm) == h.iterations
+    assert len(h.loss) == len(h.grad_norm) == len(h.samples) == h.iterations
     assert h.epochs == 3 and len(h.train_acc) == 3
     assert h.val_loss == [] and h.val_acc == []
 
@@ -131,7 +131,7 @@ def test_train_step_matches_a_hand_update(rng):
     model = Sequential(layer)
     X, y = np.array([[1.0, 2.0], [0.0, -1.0]]), np.array([1.0, 0.0])
     W0, b0 = layer.params["W"].copy(), layer.params["b"].copy()
-    value, _, norm = train_step(model, SquaredError(), SGD(0.1), X, y)
+    value, norm = train_step(model, SquaredError(), SGD(0.1), X, y)
     r = X @ W0 + b0 - y[:, None]                       # residuals z - t
     assert value == pytest.approx(0.5 * np.mean(r ** 2))
     gW, gb = X.T @ r / 2, r.sum(axis=0) / 2

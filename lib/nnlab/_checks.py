@@ -6,6 +6,9 @@ import numpy as np
 
 def as_2d(name, X, n_features=None, *, finite=True):
     """Return X as a float array of shape (N, D), finite unless finite=False; raise a clear error otherwise."""
+    if (not finite and type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2
+            and (n_features is None or X.shape[1] == n_features)):
+        return X                                  # the common case inside a network: nothing to check
     if isinstance(X, (str, bytes)) or X is None:
         raise TypeError(f"{name} must be an array of numbers, got {type(X).__name__}")
     try:
@@ -97,6 +100,8 @@ def flag(name, value):
 
 def gradient_like(name, dout, out):
     """dout for backward: an array of the forward output's shape; raise if forward has not run."""
+    if type(dout) is np.ndarray and out is not None and dout.shape == out.shape:
+        return dout                               # the common case: nothing to convert
     if out is None:
         raise RuntimeError("backward was called before forward: run forward(X, train=True) first")
     try:

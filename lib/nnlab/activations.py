@@ -9,9 +9,15 @@ from ._checks import choice, gradient_like, number
 
 
 class Activation:
-    """Base class: subclasses define ``f(z)`` and ``df(z)``; ``range`` is the output range."""
+    """Base class: subclasses define ``f(z)`` and ``df(z)``; ``range`` is the output range.
+
+    Two definitions of saturation are in use (chapter 1): ``saturating`` is the bounded-range one
+    (|f(z)| stays bounded on both sides, the slides' source); ``saturates_where`` is the derivative
+    one (Gulcehre et al., 2016): where f'(z) -> 0, "both", "left" (z -> -inf only) or "none".
+    """
     range = (-np.inf, np.inf)
     saturating = False
+    saturates_where = "none"
     out = dout = None
 
     @property
@@ -32,7 +38,7 @@ class Activation:
 
     def forward(self, X, *, train=False):
         """X: any shape -> f(X), same shape."""
-        self.z = np.asarray(X, dtype=float)
+        self.z = X if type(X) is np.ndarray and X.dtype == np.float64 else np.asarray(X, dtype=float)
         self.out = self.f(self.z)
         return self.out
 
@@ -48,6 +54,7 @@ class Activation:
 class Step(Activation):
     """Heaviside step: 1 if z >= 0 else 0. Its derivative is 0 wherever it exists."""
     range = (0, 1)
+    saturating, saturates_where = True, "both"
 
     def f(self, z):
         return (z >= 0).astype(float)
@@ -59,6 +66,7 @@ class Step(Activation):
 class Sign(Activation):
     """Sign: +1 if z >= 0 else -1 (sign(0) = +1 here, so the output is always a class)."""
     range = (-1, 1)
+    saturating, saturates_where = True, "both"
 
     def f(self, z):
         return np.where(z >= 0, 1.0, -1.0)
@@ -80,7 +88,7 @@ class Linear(Activation):
 class Sigmoid(Activation):
     """Logistic sigmoid 1 / (1 + e^-z), computed without overflow; f' = f (1 - f)."""
     range = (0, 1)
-    saturating = True
+    saturating, saturates_where = True, "both"
 
     def f(self, z):
         e = np.exp(-np.abs(z))  # never exp of a large positive number
@@ -100,7 +108,7 @@ class Sigmoid(Activation):
 class Tanh(Activation):
     """Hyperbolic tangent; f' = 1 - tanh^2."""
     range = (-1, 1)
-    saturating = True
+    saturating, saturates_where = True, "both"
 
     def f(self, z):
         return np.tanh(z)
@@ -117,6 +125,7 @@ class Tanh(Activation):
 class ReLU(Activation):
     """Rectified linear unit max(0, z); we take f'(0) = 0."""
     range = (0, np.inf)
+    saturates_where = "left"  # f'(z) = 0 for z < 0: the range is unbounded, the slope is not
 
     def f(self, z):
         return np.maximum(z, 0.0)

@@ -171,10 +171,8 @@ class Sequential:
     predict = __call__
 
     def parameters(self):
-        """Yield (layer, name, param, grad) for every parameter of every layer."""
-        for layer in self.layers:
-            for name in getattr(layer, "params", {}):
-                yield layer, name, layer.params[name], layer.grads[name]
+        """[(layer, name, param, grad)] for every parameter of every layer, in order."""
+        return [(layer, name, p, layer.grads[name]) for layer in self.layers for name, p in layer.params.items()]
 
     def __repr__(self):
         return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"

@@ -9,11 +9,30 @@ from ._checks import as_2d, as_targets, choice
 
 
 class Loss:
+    """Base class. ``loss(y_hat, y)`` checks its input, then returns ``value_and_grad(y_hat, t)``.
+
+    ``targets(y)`` checks the targets alone (``fit`` does it once, before training);
+    ``value_and_grad(y_hat, t)`` is the math, for targets already checked.
+    """
+
     def __init__(self, reduction="mean"):
         self.reduction = choice("reduction", reduction, ("mean", "sum"))
 
     def _scale(self, n):
         return 1.0 / n if self.reduction == "mean" else 1.0
+
+    def targets(self, y, n=None, k=None):
+        """y as float targets (N, K); (N,) is taken as one output."""
+        return as_targets("y", y, len(np.atleast_1d(y)) if n is None else n, k)
+
+    def __call__(self, y_hat, y):
+        y_hat = as_2d("y_hat", y_hat, finite=False)  # NaN predictions give a NaN loss
+        return self.value_and_grad(y_hat, self.targets(y, *y_hat.shape))
+
+    def _same_shape(self, y_hat, t):
+        if y_hat.shape != t.shape:
+            raise ValueError(f"the model's output has shape {y_hat.shape} but the targets have shape "
+                             f"{t.shape}: give the last layer {t.shape[1]} unit(s)")
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -22,10 +41,9 @@ class Loss:
 class SquaredError(Loss):
     """Per sample 1/2 sum_k (t_k - z_k)^2; y_hat, y: (N, K). Gradient: (z - t)."""
 
-    def __call__(self, y_hat, y):
-        y_hat = as_2d("y_hat", y_hat, finite=False)  # NaN predictions give a NaN loss
-        y = as_targets("y", y, *y_hat.shape)
-        diff = y_hat - y
+    def value_and_grad(self, y_hat, t):
+        self._same_shape(y_hat, t)
+        diff = y_hat - t
         s = self._scale(len(y_hat))
         return s * 0.5 * float(np.sum(diff ** 2)), s * diff
 
@@ -34,20 +52,28 @@ class BinaryCrossEntropy(Loss):
     """Per sample -[t log p + (1 - t) log(1 - p)] for probabilities p = y_hat in (0, 1), t in [0, 1]."""
     eps = 1e-12  # keeps log finite when a sigmoid rounds to exactly 0 or 1
 
-    def __call__(self, y_hat, y):
-        y_hat = as_2d("y_hat", y_hat, finite=False)
-        finite = y_hat[np.isfinite(y_hat)]
-        if finite.size and (finite.min() < 0 or finite.max() > 1):
-            raise ValueError(f"y_hat must hold probabilities in [0, 1] for binary cross-entropy (a sigmoid "
-                             f"output), got values from {finite.min():.3g} to {finite.max():.3g}: are these "
-                             f"logits? Put a Sigmoid layer last")
-        p = np.clip(y_hat, self.eps, 1 - self.eps)
-        t = as_targets("y", y, *p.shape)
+    def targets(self, y, n=None, k=None):
+        t = super().targets(y, n, k)
         if np.any((t < 0) | (t > 1)):
             raise ValueError("y must hold targets in [0, 1] for binary cross-entropy")
+        return t
+
+    def __call__(self, y_hat, y):
+        y_hat = as_2d("y_hat", y_hat, finite=False)
+        lo, hi = y_hat.min(initial=0.5), y_hat.max(initial=0.5)    # NaN passes: a diverged net's loss is NaN
+        if lo < 0 or hi > 1:
+            raise ValueError(f"y_hat must hold probabilities in [0, 1] for binary cross-entropy (a sigmoid "
+                             f"output), got values from {lo:.3g} to {hi:.3g}: are these logits? Put a "
+                             f"Sigmoid layer last")
+        return self.value_and_grad(y_hat, self.targets(y, *y_hat.shape))
+
+    def value_and_grad(self, y_hat, t):
+        self._same_shape(y_hat, t)
+        p = np.minimum(np.maximum(y_hat, self.eps), 1 - self.eps)   # clip into [eps, 1 - eps]
+        q = 1 - p
         s = self._scale(len(p))
-        value = -np.sum(t * np.log(p) + (1 - t) * np.log(1 - p))
-        return s * float(value), s * (p - t) / (p * (1 - p))
+        value = -np.sum(t * np.log(p) + (1 - t) * np.log(q))
+        return s * float(value), s * (p - t) / (p * q)
 
 
 def softmax(logits):
@@ -59,14 +85,23 @@ def softmax(logits):
 class SoftmaxCrossEntropy(Loss):
     """Softmax of logits (N, K) then cross-entropy with integer labels (N,) or one-hot (N, K)."""
 
-    def __call__(self, y_hat, y):
-        logits = as_2d("y_hat", y_hat, finite=False)
-        n, k = logits.shape
-        t = one_hot(y, k) if np.ndim(y) == 1 else as_targets("y", y, n, k)
-        if t.shape[0] != n:
-            raise ValueError(f"y must have {n} labels to match y_hat, got {np.shape(y)}")
-        p = softmax(logits)
-        log_p = logits - logits.max(axis=1, keepdims=True)
+    def targets(self, y, n=None, k=None):
+        """Integer labels (N,) are kept (checked against k when it is known); one-hot (N, K) as floats."""
+        if np.ndim(y) == 1:
+            labels = np.asarray(y)
+            if n is not None and len(labels) != n:
+                raise ValueError(f"y must have {n} labels to match y_hat, got {np.shape(y)}")
+            if k is not None:
+                one_hot(labels, k)                    # raises for labels outside 0..k-1
+            return labels
+        return super().targets(y, n, k)
+
+    def value_and_grad(self, y_hat, t):
+        n, k = y_hat.shape
+        t = one_hot(t, k) if t.ndim == 1 else t
+        self._same_shape(y_hat, t)
+        p = softmax(y_hat)
+        log_p = y_hat - y_hat.max(axis=1, keepdims=True)
         log_p = log_p - np.log(np.exp(log_p).sum(axis=1, keepdims=True))
         s = self._scale(n)
         return s * float(-np.sum(t * log_p)), s * (p - t)

@@ -86,7 +86,8 @@ def line_2d(w, b, ax, *, color="black", label=None, **kw):
 
 
 def history_curves(history, ax=None, *, metric="loss", per="epoch", log=False):
-    """Training (and validation) curves of a History: metric 'loss' or 'acc', per 'epoch' or 'iteration'."""
+    """Training (and validation) curves of a History: metric 'loss' or 'acc' per 'epoch', or the
+    batch loss per 'iteration'."""
     ax = new_axes(ax)
     if per == "iteration":
         ax.plot(np.arange(1, len(getattr(history, metric)) + 1), getattr(history, metric),

@@ -13,6 +13,7 @@ import numpy as np
 
 from ._checks import as_2d, as_targets, generator, number
 from .clipping import ClipByNorm, ClipByValue
+from .layers import Sequential, _widths
 from .losses import SoftmaxCrossEntropy, accuracy, get_loss
 from .optim import SGD
 from .regularizers import L2
@@ -22,7 +23,6 @@ from .regularizers import L2
 class History:
     """What happened during ``fit``: per iteration (one batch) and per epoch (one pass over the data)."""
     loss: list = field(default_factory=list)        # per iteration, on that batch (penalty included)
-    acc: list = field(default_factory=list)         # per iteration, on that batch
     grad_norm: list = field(default_factory=list)   # per iteration, before clipping
     samples: list = field(default_factory=list)     # per iteration, training samples seen so far
     seconds: list = field(default_factory=list, compare=False)  # per iteration, seconds since fit began
@@ -82,10 +82,13 @@ def evaluate(model, loss_fn, X, y, regularizer=None):
     return value + penalty(model, regularizer), accuracy(y_hat, y)
 
 
-def train_step(model, loss_fn, optimizer, X, y, *, regularizer=None, clip=None):
-    """One forward/backward/update on a batch; returns (loss, accuracy, gradient norm before clipping)."""
+def train_step(model, loss, optimizer, X, y, *, regularizer=None, clip=None):
+    """One forward/backward/update on a batch; returns (loss, gradient norm before clipping).
+
+    loss(y_hat, y) -> (value, dL/dy_hat); regularizer: a weight penalty; clip: a clipping rule.
+    """
     y_hat = model.forward(X, train=True)
-    value, dy_hat = loss_fn(y_hat, y)
+    value, dy_hat = loss(y_hat, y)
     model.backward(dy_hat)
     params = list(model.parameters())
     if regularizer is not None:                     # dL/dW += lambda dR/dW, for weights only
@@ -93,13 +96,13 @@ def train_step(model, loss_fn, optimizer, X, y, *, regularizer=None, clip=None):
             if name == "W":
                 layer.grads[name] = g + regularizer.grad(W)
         value += penalty(model, regularizer)
-    grads = [layer.grads[name] for layer, name, _, _ in params]
+    grads = [g for _, _, _, g in params]
     norm = float(np.sqrt(sum(np.vdot(g, g) for g in grads)))
     if clip is not None:
         for (layer, name, _, _), g in zip(params, clip(grads)):
             layer.grads[name] = g
     optimizer.step(model)
-    return value, accuracy(y_hat, y), norm
+    return value, norm
 
 
 def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=None, epochs=10, batch_size=None,
@@ -116,15 +119,15 @@ def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=None, epochs=10
     X, y, X_val, y_val, loss_fn, optimizer, batch_size = _check_fit(
         model, X, y, loss, optimizer, lr, epochs, batch_size, rng, X_val, y_val, regularizer, clip,
         early_stopping, callback)
+    step_loss = getattr(loss_fn, "value_and_grad", loss_fn)   # the targets were checked once, above
     history, best, best_params, since_best = History(), np.inf, None, 0
     start, seen = time.perf_counter(), 0
     for epoch in range(epochs):
         for idx in batches(len(X), batch_size, rng, shuffle):
-            value, acc, norm = train_step(model, loss_fn, optimizer, X[idx], y[idx],
-                                          regularizer=regularizer, clip=clip)
+            value, norm = train_step(model, step_loss, optimizer, X[idx], y[idx],
+                                     regularizer=regularizer, clip=clip)
             seen += len(idx)
             history.loss.append(value)
-            history.acc.append(acc)
             history.grad_norm.append(norm)
             history.samples.append(seen)
             history.seconds.append(time.perf_counter() - start)
@@ -166,6 +169,10 @@ def _check_fit(model, X, y, loss, optimizer, lr, epochs, batch_size, rng, X_val,
         raise ValueError("X must hold at least one sample, got shape (0, D)")
     loss_fn = get_loss(loss)
     y = _targets("y", y, n, loss_fn)
+    n_out = _widths(model)[1] if isinstance(model, Sequential) else None
+    if n_out is not None and y.ndim == 2 and y.shape[1] != n_out:
+        raise ValueError(f"y must have {n_out} column(s) to match the model's {n_out} output unit(s), "
+                         f"got shape {y.shape}")
     if optimizer is not None and lr is not None:
         raise ValueError(f"give either optimizer or lr, not both: the optimizer {optimizer!r} has its own "
                          f"learning rate")
@@ -199,5 +206,6 @@ def _targets(name, y, n, loss_fn):
         y = np.asarray(y)
         if len(y) != n:
             raise ValueError(f"{name} must have {n} labels to match the samples, got shape {y.shape}")
-        return y
-    return as_targets(name, y, n)
+        return loss_fn.targets(y, n)
+    y = as_targets(name, y, n)
+    return loss_fn.targets(y, n) if hasattr(loss_fn, "targets") else y

@@ -27,6 +27,14 @@ def test_regimes_of_the_learning_rate_for_5x2():
     np.testing.assert_allclose(bounce, [1, -1, 1, -1, 1])
 
 
+def test_regime_classifies_the_factor_as_printed_to_two_decimals():
+    # factors a rounding error away from a boundary get the name of the rounded value
+    assert descent.regime(0.9 - 1e-15) == descent.regime(0.9 + 1e-15) == "too small"
+    assert descent.regime(-1 - 1e-15) == descent.regime(-1 + 1e-15) == "bouncing"
+    assert descent.regime(1e-17) == descent.regime(-1e-17) == "good"
+    assert descent.regime(0.8949) == "good" and descent.regime(-1.006) == "diverging"
+
+
 def test_stops_when_the_gradient_is_almost_zero():
     _, grad = descent.quadratic_1d(5.0)
     path = descent.gradient_descent(grad, 1.0, lr=0.1, steps=50, tol=1e-8)   # factor 0: one step

@@ -68,6 +68,18 @@ def test_gd_two_d_regimes():
     assert d["regimes"][1] == "diverging" and d["loss"][-1] > 10 * d["loss"][0]
 
 
+def test_gd_two_d_lr_0_1_is_too_small_along_the_shallow_axis():
+    # the shallow factor 1 - 0.1 * lambda_min prints as +0.90 whatever the last bits of the
+    # computed eigenvalue: the chapter calls a factor of 0.9 or more "too small"
+    d = ch.gd_compute("2-D", 0.1)
+    assert d["regimes"] == ["too small", "good"]
+    fig = Figure()
+    ch.gd_draw(d, fig)
+    assert r"$1-\eta=+0.90$ (too small)" in fig.axes[0].get_title()
+    for lam_min in (1 - 2e-16, 1.0, 1 + 2e-16):
+        assert descent.regime(1 - 0.1 * lam_min) == "too small"
+
+
 def test_gd_stops_at_the_tolerance():
     d = ch.gd_compute("1-D", 0.1)         # factor 0: the minimum in one step
     np.testing.assert_allclose(d["path"], [1.0, 0.0])
@@ -95,3 +107,31 @@ def test_text_figures_draw():
         assert fig.axes and all(ax.get_xlabel() for ax in fig.axes)
     res = ch.bound_vs_updates(seeds=range(3), shifts=((2.0, 1.0),), margins=(0.2,))
     assert np.all(res["updates"] <= res["bound"])
+
+
+def _smallest_font(fig):
+    fig.canvas.draw()                       # lays out ticks and legends
+    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+             if t.get_text().strip() and t.get_visible()]
+    assert texts
+    return min(t.get_fontsize() for t in texts)
+
+
+@pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
+def test_no_text_below_9_pt(name):
+    assert _smallest_font(ch.EXPERIMENTS[name]().figure()) >= 9
+
+
+def test_two_d_explorer_title_no_text_below_9_pt():
+    assert _smallest_font(ch.gd_explorer().figure(dim="2-D", lr=0.1)) >= 9
+
+
+def test_text_figures_no_text_below_9_pt():
+    for draw in (ch.gradient_descent_figure, ch.learning_rate_figure):
+        fig = Figure(figsize=(11, 3.2), layout="constrained")
+        draw(fig)
+        assert _smallest_font(fig) >= 9
+    res = ch.bound_vs_updates(seeds=range(3), shifts=((2.0, 1.0),), margins=(0.2,))
+    fig = Figure(figsize=(5.5, 4), layout="constrained")
+    ch.bound_figure(fig, res)
+    assert _smallest_font(fig) >= 9

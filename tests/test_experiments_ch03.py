@@ -77,3 +77,27 @@ def test_compute_rejects_bad_values():
         ch.accuracy_curves_compute(init="ones")
     with pytest.raises(ValueError, match="lr"):
         ch.accuracy_curves_compute(lr=0)
+
+
+def _smallest_font(fig):
+    fig.canvas.draw()                       # lays out ticks and legends
+    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+             if t.get_text().strip() and t.get_visible()]
+    assert texts
+    return min(t.get_fontsize() for t in texts)
+
+
+@pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
+def test_no_text_below_9_pt(name):
+    assert _smallest_font(ch.EXPERIMENTS[name]().figure()) >= 9
+
+
+def test_text_figures_no_text_below_9_pt():
+    from matplotlib.figure import Figure
+    for draw in (ch.lr_scaling_figure, ch.delta_rule_figure):
+        fig = Figure(figsize=(9.5, 3.6), layout="constrained")
+        draw(fig)
+        assert _smallest_font(fig) >= 9
+    fig = Figure(figsize=(9.5, 3.6), layout="constrained")
+    ch.seed_average_figure(fig, ch.seed_average(n_seeds=3))
+    assert _smallest_font(fig) >= 9

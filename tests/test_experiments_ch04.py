@@ -179,3 +179,30 @@ def test_experiments_draw_at_defaults_and_fit_the_static_budget(name):
     assert all(ax.get_xlabel() for ax in fig.axes)
     n_frames = int(np.prod([len(c.static) for c in exp.controls]))
     assert n_frames <= 64
+
+
+# ------------------------------------------------------------------ what the hidden-view frames mark
+def test_seed_6_marks_the_two_corners_that_share_a_code():
+    bad = ch04.xor_hidden_view_compute("learned", epochs=300, seed=6)
+    assert len(bad["shared"]) >= 1
+    for i, j in bad["shared"]:
+        assert bad["cy"][i] != bad["cy"][j]
+        assert np.linalg.norm(bad["Hc"][i] - bad["Hc"][j]) < 0.05
+    assert ch04.xor_hidden_view_compute("hand-set", steepness=20.0)["shared"] == []
+
+
+def test_margin_of_the_separating_line_at_steepness_1():
+    d = ch04.xor_hidden_view_compute("hand-set", steepness=1.0)
+    s = sigmoid
+    # the codes lie on h1 + h2 = 2 s(0.5) (positive) and s(-0.5) + s(1.5) (negative); the widest
+    # line runs halfway between them, at a distance of half their gap divided by sqrt(2)
+    gap = 2 * s(0.5) - (s(-0.5) + s(1.5))
+    np.testing.assert_allclose(d["margin"], gap / 2 / np.sqrt(2), rtol=1e-9)
+    assert d["margin"] < 0.03 < ch04.xor_hidden_view_compute("hand-set", steepness=2.0)["margin"]
+
+
+def test_static_frames_include_the_steepness_values_the_text_cites():
+    steep = {c.name: c for c in ch04.xor_hidden_view().controls}["steepness"]
+    assert {1.0, 2.0, 3.0, 20.0} <= set(steep.static)
+    assert ch04.xor_hidden_view_compute("hand-set", steepness=3.0)["corner_acc"] == 1.0
+    assert ch04.xor_hidden_view_compute("hand-set", steepness=2.0)["corner_acc"] == 0.5

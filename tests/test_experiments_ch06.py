@@ -71,3 +71,13 @@ def test_factories_stay_within_the_static_frame_limit(name):
     assert 1 <= frames <= 64
     assert isinstance(exp.figure(), Figure)
     assert exp.alt
+
+
+@pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
+def test_no_text_below_9_pt(name):
+    fig = ch.EXPERIMENTS[name]().figure()
+    fig.canvas.draw()                       # lays out ticks and legends
+    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+             if t.get_text().strip() and t.get_visible()]
+    assert texts
+    assert min(t.get_fontsize() for t in texts) >= 9

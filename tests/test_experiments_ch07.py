@@ -111,3 +111,69 @@ def test_experiment_draws_and_fits_static_limit(name):
     assert all(ax.get_xlabel() for ax in main) and main[0].get_ylabel()
 
 
+# ---------------------------------------------------------------- axes and labels
+def test_lr_explorer_loss_axis_holds_every_static_frame():
+    low, high = ch07.LOSS_LIMITS
+    for dataset in ("moons", "circles"):
+        for log10_lr in np.arange(-3.0, 2.01, 0.5):
+            d = ch07.lr_explorer_compute(dataset, log10_lr=log10_lr)
+            loss = np.array(d["history"].train_loss)
+            assert low < loss.min() and loss.max() < high, (dataset, log10_lr)
+
+
+def test_lr_explorer_marks_losses_below_the_chart():
+    d = ch07.lr_explorer_compute("moons", log10_lr=0.5, epochs=3)
+    d["history"].train_loss[-1] = 1e-6
+    fig = Figure()
+    ch07.lr_explorer_draw(d, fig)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "below the chart" in labels
+
+
+def test_race_legend_counts_updates_in_good_english():
+    d = ch07.descent_race_compute(log10_lr=-1.0, n=800)
+    fig = Figure()
+    ch07.descent_race_draw(d, fig)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "full batch: 1 update" in labels
+    assert "SGD (one sample): 800 updates" in labels
+
+
+# ---------------------------------------------------------------- the learning-rate effect
+EXPECTED_FACTS = {  # ends above the start, gets below 0.1, more than doubles, falls every epoch
+    "very high": (True, False, True, False), "high": (False, True, True, False),
+    "good": (False, True, False, False), "low": (False, False, False, True)}
+
+
+def _facts(runs):
+    return {name: tuple(ch07.lr_effect_facts(loss).values()) for name, (_, loss) in runs.items()}
+
+
+def test_lr_effect_facts_tell_the_four_rates_apart():
+    runs = ch07.lr_effect_compute()
+    assert list(runs) == list(EXPECTED_FACTS)
+    assert _facts(runs) == EXPECTED_FACTS
+    for _, loss in runs.values():
+        assert loss.shape == (21,) and loss[0] == runs["low"][1][0]    # same network, same start
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lr_effect_facts_survive_last_digit_changes(monkeypatch, seed):
+    """A change in the last digits of the initial weights (as another CPU's rounding would make)
+    moves the jumpy curves anywhere, but not the facts the chapter prints."""
+    from nnlab.perturb import get_flat, set_flat
+    make = ch07.make_network
+
+    def nudged():
+        model = make()
+        theta = get_flat(model)
+        return set_flat(model, theta * (1 + 1e-14 * np.random.default_rng(seed).standard_normal(theta.size)))
+
+    monkeypatch.setattr(ch07, "make_network", nudged)
+    assert _facts(ch07.lr_effect_compute()) == EXPECTED_FACTS
+
+
+def test_lr_effect_draws_four_labelled_curves():
+    fig = Figure()
+    ax = ch07.lr_effect_draw(ch07.lr_effect_compute(epochs=2, n=40), fig.subplots())
+    assert len(ax.get_lines()) == 4 and ax.get_xlabel() and ax.get_ylabel()

@@ -73,10 +73,14 @@ def contraction_factor(a, lr):
     return 1 - 2 * np.asarray(a, dtype=float) * np.asarray(lr, dtype=float)
 
 
-def regime(factor):
+def regime(factor, decimals=2):
     """Name what a per-step factor does: 'too small' (0.9 <= q < 1, slow), 'good' (0 <= q < 0.9),
-    'oscillating' (-1 < q < 0), 'bouncing' (q = -1) or 'diverging' (|q| > 1)."""
-    q = float(factor)
+    'oscillating' (-1 < q < 0), 'bouncing' (q = -1) or 'diverging' (|q| > 1).
+
+    q is first rounded to ``decimals`` places, the digits the chapter prints: 1 - 0.1 * lambda with
+    a computed eigenvalue lambda = 1.0000000000000002 is 0.90, 'too small', as shown.
+    """
+    q = round(float(factor), decimals)
     if abs(q) > 1:
         return "diverging"
     if q == -1:

@@ -1,8 +1,12 @@
 """Learning by perturbing weights, and the forward passes it costs.
 
 The cost unit is one *forward pass*: the whole training set through the network once.
-A backward pass costs a small multiple of a forward pass; by a common rule of thumb one
-step of backpropagation (forward + backward) is counted as 2 forward passes.
+``Objective.grad`` (backpropagation) is counted as ``GRAD_PASSES = 3`` forward passes: the forward
+pass itself plus a backward pass that costs about two, because per weight the forward pass does one
+multiply-add and the backward pass two (one for the weight's gradient, one to pass the error back).
+That is the usual rule for reverse-mode differentiation (the "cheap gradient principle"); in the
+worst case theory bounds the ratio by a small constant, about 4 to 5 (Griewank & Walther,
+*Evaluating Derivatives*, 2nd ed., SIAM 2008; Baydin et al., JMLR 18(153), 2018).
 
 All methods work on the flat parameter vector ``theta`` (P,) of an nnlab ``Sequential``
 made of ``Dense`` layers and activations: ``get_flat`` / ``set_flat`` move between the two.
@@ -13,6 +17,7 @@ from ._checks import as_2d, as_targets, generator, number
 from .activations import Activation
 from .layers import Dense
 
+GRAD_PASSES = 3  # forward passes counted for one gradient by backprop: 1 forward + about 2 backward
 
 def _params(model):
     if not hasattr(model, "parameters"):
@@ -48,7 +53,7 @@ def set_flat(model, theta):
 class Objective:
     """The training loss L(theta) = 1/N sum_n 1/2 ||z_n - t_n||^2 of a Dense/activation Sequential.
 
-    ``forward_passes`` counts every evaluation: ``loss`` 1, ``losses`` one per row, ``grad`` 2.
+    ``forward_passes`` counts every evaluation: ``loss`` 1, ``losses`` one per row, ``grad`` GRAD_PASSES.
     X: (N, D), y: (N,) or (N, K). theta: (P,) as in ``get_flat(model)``.
     """
 
@@ -85,7 +90,7 @@ class Objective:
     def _forward(self, thetas):
         """thetas (B, P) -> outputs (B, N, K), with the cache of every layer's input.
 
-        One parameter vector (B = 1) takes a plain 2-D path: it is the common, hot case."""
+        One parameter vector (B = 1) takes a plain 2-D path."""
         single = len(thetas) == 1
         a = self.X if single else self.X[None]
         cache = []
@@ -118,9 +123,10 @@ class Objective:
         return 0.5 * float(d @ d) / len(self.X)
 
     def grad(self, theta):
-        """(loss, dL/dtheta (P,)) by backpropagation; costs 2 forward passes (forward + backward)."""
+        """(loss, dL/dtheta (P,)) by backpropagation; costs GRAD_PASSES = 3 forward passes
+        (the forward pass, and a backward pass counted as 2)."""
         theta = self._check(theta, False)
-        self.forward_passes += 2
+        self.forward_passes += GRAD_PASSES
         z, cache = self._forward(theta[None])
         z, cache = z[0], [c[0] for c in cache]
         dout = (z - self.y) / len(self.X)
@@ -206,10 +212,12 @@ def perturb_all(objective, theta, *, n_steps, sigma, trials, lr, rng):
 
 
 def gradient_descent(objective, theta, *, n_steps, lr):
-    """Backpropagation + gradient descent theta <- theta - lr dL/dtheta; each step costs 2 forward passes.
+    """Backpropagation + gradient descent theta <- theta - lr dL/dtheta; each step costs GRAD_PASSES = 3
+    forward passes.
 
     Returns (theta, losses (n_steps+1,), forward_passes (n_steps+1,)): losses[s] is L after s steps,
-    and passes[s] is what was spent to know it (the last entry adds 1 pass for the final loss).
+    and passes[s] is what was spent to know it: the loss is known after the forward part of a step,
+    so passes = 1, 4, 7, ... (the last entry adds 1 pass for the final loss).
     """
     theta = objective._check(theta, False).copy()
     number("n_steps", n_steps, low=0, integer=True)
@@ -217,7 +225,7 @@ def gradient_descent(objective, theta, *, n_steps, lr):
     losses, passes = _trace(n_steps)
     for s in range(n_steps):
         losses[s], g = objective.grad(theta)
-        passes[s] = objective.forward_passes - 1  # the loss was known after the forward half
+        passes[s] = objective.forward_passes - (GRAD_PASSES - 1)  # known before the backward pass
         theta = theta - lr * g
     losses[n_steps] = objective.loss(theta)
     passes[n_steps] = objective.forward_passes

@@ -82,8 +82,8 @@ def activation_explorer_draw(data, fig):
                  f"(saturated on {share:.0f}% of the shown inputs)", fontsize=10)
     if data["activation"] in ("step", "sign"):
         ax.text(0.98, 0.45, "$f'(u) = 0$ for every $u \\neq 0$; at the jump $u = 0$ it does not exist",
-                transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color=OKABE_ITO[5])
-    ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=9, color=OKABE_ITO[5])
+    ax.legend(loc="upper left", fontsize=9, framealpha=0.9)
     return ax
 
 
@@ -169,13 +169,13 @@ def single_neuron_draw(data, fig):
         ax.scatter(P[mask, 0], P[mask, 1], marker=marker, s=45, c=color, edgecolors="black", zorder=3, label=lab)
         ax2.scatter(zp[mask], yp[mask], marker=marker, s=45, c=color, edgecolors="black", zorder=3)
     for (p1, p2), y in zip(P, yp):
-        ax.text(p1 + 0.12, p2 + 0.12, f"{y:.2f}", color="white", fontsize=8, path_effects=halo)
+        ax.text(p1 + 0.12, p2 + 0.12, f"{y:.2f}", color="white", fontsize=9, path_effects=halo)
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(f"$z = {w1:g}\\,x_1 {w2:+g}\\,x_2 {b:+g}$", fontsize=10)
-    ax.legend(loc="lower left", fontsize=7, framealpha=0.85)
+    ax.legend(loc="lower left", fontsize=9, framealpha=0.85)
     ax2.plot(data["z_curve"], data["f_curve"], color=OKABE_ITO[0], lw=2)
     ax2.axvline(0, color="0.6", lw=0.8)
     ax2.axhline(0, color="0.6", lw=0.8)
@@ -234,7 +234,7 @@ def derivative_chain_draw(data, fig, *, floor=1e-16, shown=40):
                 f"$\\geq {data['products'][data['products'] > 0].min():.3g}$", transform=ax.transAxes,
                 ha="center", va="center", fontsize=9, color=OKABE_ITO[5])
     ax.set_title(f"{data['activation']}, $z_j \\sim \\mathcal{{N}}(0, {data['spread']:g}^2)$", fontsize=10)
-    ax.legend(loc="lower left", fontsize=7, framealpha=0.9)
+    ax.legend(loc="lower left", fontsize=9, framealpha=0.9)
     ax2.bar(k, data["zero_fraction"], color=OKABE_ITO[5])
     if not data["zero_fraction"].any():
         ax2.text(0.5, 0.5, "none: every product\nis positive", transform=ax2.transAxes, ha="center",

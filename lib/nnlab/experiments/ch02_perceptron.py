@@ -90,7 +90,7 @@ def perceptron_stepper_draw(d, fig):
                      f"$t-y={d['sign']:+d}$; {d['errors']} errors now", fontsize=9)
     else:
         ax.set_title(f"start: $w=0$, $b=0$, every point predicted 1; {d['errors']} errors", fontsize=9)
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="lower right", fontsize=9)
 
     W = d["W"]
     axw.plot(W[:, 0], W[:, 1], color="0.7", lw=1, marker="o", ms=3, zorder=1)
@@ -105,7 +105,7 @@ def perceptron_stepper_draw(d, fig):
     axw.set_ylabel("$w_2$")
     axw.set_title(f"weight space (bias now $b={d['b']:.0f}$)", fontsize=9)
     axw.set_aspect("equal", adjustable="datalim")
-    axw.legend(loc="best", fontsize=7)
+    axw.legend(loc="best", fontsize=9)
 
 
 def perceptron_stepper():
@@ -183,9 +183,9 @@ def gd_draw(d, fig):
     else:
         _contours_2d(ax, d["f"], d["path"])
         qs, qt = d["factors"]
-        ax.set_title(rf"$\eta={d['lr']:g}$: steep dir. $1-10\eta={qt:+.2f}$ ({d['regimes'][1]}), "
-                     rf"shallow $1-\eta={qs:+.2f}$ ({d['regimes'][0]})", fontsize=8)
-    ax.legend(loc="upper center", fontsize=7)
+        ax.set_title(rf"$\eta={d['lr']:g}$: steep direction $1-10\eta={qt:+.2f}$ ({d['regimes'][1]})"
+                     "\n" rf"shallow direction $1-\eta={qs:+.2f}$ ({d['regimes'][0]})", fontsize=9)
+    ax.legend(loc="upper center", fontsize=9)
     loss = np.maximum(d["loss"], 1e-16)
     axl.semilogy(np.arange(len(loss)), loss, color=OKABE_ITO[0], marker="o", ms=3)
     axl.set_xlabel("step $k$")
@@ -232,25 +232,25 @@ def gradient_descent_figure(fig, lr=0.04, steps=6):
     ax.scatter([0], [0], marker="*", s=160, color=OKABE_ITO[2], zorder=4, label="minimum: $J'(w)=0$")
     ax.set_xlabel("weight $w$")
     ax.set_ylabel("cost $J(w)$")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=9)
     return ax
 
 
-LR_EFFECT = ((0.01, "too small"), (0.07, "good"), (0.17, "oscillating"), (0.21, "diverging"))
+LR_EFFECT = (0.01, 0.07, 0.17, 0.21)   # too small, good, oscillating, diverging on f = 5 x^2
 
 
 def learning_rate_figure(fig, steps=12):
-    """The slides' "Learning rate effect": four learning rates on f(x) = 5 x^2 from x0 = 1."""
+    """Four learning-rate regimes on f(x) = 5 x^2 from x0 = 1: the path on the parabola, one panel each."""
     axes = fig.subplots(1, 4, sharey=False)
     f, grad = descent.quadratic_1d(A_1D)
-    for ax, (lr, name) in zip(axes, LR_EFFECT):
+    for ax, lr in zip(axes, LR_EFFECT):
         path = descent.gradient_descent(grad, X0_1D, lr=lr, steps=steps, tol=GD_TOL)
         _curve_1d(ax, f, path, lr)
         q = float(descent.contraction_factor(A_1D, lr))
-        ax.set_title(f"{name}\n" + rf"$\eta={lr:g}$, factor $1-2a\eta={q:+.1f}$", fontsize=9)
+        ax.set_title(f"{descent.regime(q)}\n" + rf"$\eta={lr:g}$, factor $1-2a\eta={q:+.1f}$", fontsize=9)
         if ax is not axes[0]:
             ax.set_ylabel("")
-    axes[0].legend(loc="upper center", fontsize=7)
+    axes[0].legend(loc="upper center", fontsize=9)
     return axes
 
 
@@ -267,5 +267,5 @@ def bound_figure(fig, res):
     ax.set_yscale("log")
     ax.set_xlabel(r"bound $(R/\gamma)^2$")
     ax.set_ylabel("updates until convergence")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=9)
     return ax

@@ -51,7 +51,7 @@ def separable_vs_overlapping_draw(d, fig):
             line_2d(w, b, ax, color="0.6", lw=0.8)
     ax.plot([], [], color="0.6", lw=0.8, label="lines of the 5\nepochs before")
     line_2d(d["W_epoch"][-1], d["B_epoch"][-1], ax, color="black", lw=2, label="final line")
-    ax.legend(loc="lower right", fontsize=6)
+    ax.legend(loc="lower right", fontsize=9)
     done = (f"converged in epoch {d['converged_epoch'] + 1}" if d["converged_epoch"] is not None
             else "never converged")
     ax.set_title(f"{d['kind']}, noise {d['noise']:g}: {done}", fontsize=9)
@@ -63,7 +63,7 @@ def separable_vs_overlapping_draw(d, fig):
     axm.set_ylim(0, max(5, d["mistakes"].max() * 1.15))
     if d["converged_epoch"] is not None:
         axm.text(0.97, 0.95, "0 mistakes from here on:\nthe rule has stopped", transform=axm.transAxes,
-                 ha="right", va="top", fontsize=8)
+                 ha="right", va="top", fontsize=9)
     axm.set_title(f"{d['updates']} updates in all", fontsize=9)
 
     k = np.arange(len(d["B"]))
@@ -73,7 +73,7 @@ def separable_vs_overlapping_draw(d, fig):
     axw.set_xlabel("update number")
     axw.set_ylabel("weight value")
     axw.set_title("the weights over the updates", fontsize=9)
-    axw.legend(loc="best", fontsize=7)
+    axw.legend(loc="best", fontsize=9)
 
 
 def separable_vs_overlapping():
@@ -123,7 +123,7 @@ def accuracy_curves_draw(d, fig):
     axu.set_ylabel("accuracy")
     axu.set_ylim(0, 1.02)
     axu.set_title(f"after every update, first 3 epochs ({d['init']} start)", fontsize=9)
-    axu.legend(loc="lower right", fontsize=7)
+    axu.legend(loc="lower right", fontsize=9)
 
     epochs = np.arange(1, len(d["train_epoch"]) + 1)
     axe.plot(epochs, d["train_epoch"], color=OKABE_ITO[0], marker="o", ms=3, lw=1, label="training")
@@ -133,7 +133,7 @@ def accuracy_curves_draw(d, fig):
     axe.set_ylabel("accuracy")
     axe.set_ylim(0, 1.02)
     axe.set_title(rf"after every epoch (noise {d['noise']:g}, $\eta={d['lr']:g}$)", fontsize=9)
-    axe.legend(loc="lower right", fontsize=7)
+    axe.legend(loc="lower right", fontsize=9)
 
 
 def accuracy_curves():
@@ -201,7 +201,7 @@ def seed_average_figure(fig, res):
     ax1.set_ylabel("test accuracy")
     ax1.set_ylim(0.3, 0.95)
     ax1.set_title("epoch 1: it rises", fontsize=9)
-    ax1.legend(loc="lower right", fontsize=7)
+    ax1.legend(loc="lower right", fontsize=9)
     test, pk = res["test"], res["pocket"]
     epochs = np.arange(1, test.shape[1] + 1)
     ax2.fill_between(epochs, np.percentile(test, 10, axis=0), np.percentile(test, 90, axis=0),
@@ -213,7 +213,7 @@ def seed_average_figure(fig, res):
     ax2.set_ylabel("test accuracy")
     ax2.set_ylim(0.3, 0.95)
     ax2.set_title(f"after each epoch: it jumps about ({test.shape[0]} data sets)", fontsize=9)
-    ax2.legend(loc="lower right", fontsize=7)
+    ax2.legend(loc="lower right", fontsize=9)
     return ax1, ax2
 
 
@@ -230,12 +230,12 @@ def lr_scaling_figure(fig, lrs=(0.01, 1.0, 100.0)):
                 label=rf"final line, $\eta={lr:g}$")
         ax2.semilogy(np.arange(1, len(h.b)), np.linalg.norm(h.w[1:], axis=1), color=OKABE_ITO[[7, 5, 2][i]],
                      lw=1, label=rf"$\eta={lr:g}$")
-    ax1.legend(loc="lower right", fontsize=7)
+    ax1.legend(loc="lower right", fontsize=9)
     ax1.set_title("the three final lines coincide", fontsize=9)
     ax2.set_xlabel("update number")
     ax2.set_ylabel(r"$\|w\|$ (log scale)")
     ax2.set_title("the weights differ only by the factor η", fontsize=9)
-    ax2.legend(loc="center right", fontsize=7)
+    ax2.legend(loc="center right", fontsize=9)
     return ax1, ax2
 
 
@@ -249,5 +249,5 @@ def delta_rule_figure(fig, lrs=(0.05, 0.5, 0.9, 1.2), steps=40):
     ax.set_xlabel("gradient descent step")
     ax.set_ylabel(r"excess loss $L(\theta_k)-\min L$ (log scale)")
     ax.set_title(rf"divergence edge $2/\lambda_{{max}}(H) = {edge:.2f}$", fontsize=9)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=9)
     return ax

@@ -134,7 +134,8 @@ def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_E
     steepness is nearly a step). 'learned': nnlab.fit on the noisy XOR data (seed, epochs).
     Returns a dict with params, the data X, y and their hidden codes H (N, 2), the four corners,
     their codes Hc (4, 2) and outputs Zc (4,), accuracies, the output on an input grid and on a
-    hidden grid, and the best line through the hidden codes of the corners (w, b, n_correct);
+    hidden grid, the best line through the hidden codes of the corners (w, b, n_correct), its
+    'margin' (smallest distance of a corner code from it) and the 'shared' codes (shared_codes);
     for 'learned' also the loss per epoch so far and over the whole run ('losses', 'full_losses').
     """
     choice("weights", weights, ("hand-set", "learned"))
@@ -156,12 +157,22 @@ def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_E
     H1, H2 = np.meshgrid(h, h)
     Zhidden = SIGMOID(np.c_[H1.ravel(), H2.ravel()] @ params["W2"] + params["b2"])
     w_sep, b_sep, n_sep = best_line(Hc, cy)
-    return {"weights": weights, "steepness": steepness, "epochs": epochs, "seed": seed, "params": params,
+    return {"shared": shared_codes(Hc, cy), "margin": float(np.min(np.abs(Hc @ w_sep + b_sep))),
+            "weights": weights, "steepness": steepness, "epochs": epochs, "seed": seed, "params": params,
             "X": X, "y": y, "H": H, "acc": float(np.mean((Z[:, 0] >= 0.5) == (y == 1))),
             "corners": corners, "cy": cy, "Hc": Hc, "Zc": Zc[:, 0],
             "corner_acc": float(np.mean((Zc[:, 0] >= 0.5) == (cy == 1))),
             "grid": (G1, G2, Zgrid.reshape(G1.shape)), "hidden_grid": (H1, H2, Zhidden.reshape(H1.shape)),
             "separator": (w_sep, b_sep, n_sep), "losses": losses, "full_losses": full_losses}
+
+
+def shared_codes(Hc, cy, *, tol=0.05):
+    """Pairs (i, j) of corners of different classes whose hidden codes lie within `tol` of each other.
+
+    Hc: (4, 2) hidden codes, cy: (4,) classes -> list of index pairs; no line can separate such a pair.
+    """
+    return [(i, j) for i in range(len(Hc)) for j in range(i + 1, len(Hc))
+            if cy[i] != cy[j] and np.linalg.norm(Hc[i] - Hc[j]) < tol]
 
 
 def _shade(ax, G1, G2, Z):
@@ -172,6 +183,20 @@ def _corner_points(ax, P, cy, s=140):
     for k in (0, 1):
         ax.scatter(P[cy == k, 0], P[cy == k, 1], s=s, c=plots.OKABE_ITO[k], marker=plots.MARKERS[k],
                    edgecolors="black", linewidths=1.2, zorder=5)
+
+
+def _margin_strip(ax, dist, cy):
+    """Inset: the signed distances of the corner codes from the separating line, when they are tiny."""
+    ins = ax.inset_axes([0.05, 0.1, 0.55, 0.13])
+    for k in (0, 1):
+        ins.scatter(dist[cy == k], np.zeros(np.sum(cy == k)), s=60, c=plots.OKABE_ITO[k],
+                    marker=plots.MARKERS[k], edgecolors="black", linewidths=1)
+    ins.axvline(0, color=plots.OKABE_ITO[5], lw=1.5, ls="--")
+    r = 1.5 * float(np.max(np.abs(dist)))
+    ins.set_xlim(-r, r)
+    ins.set_yticks([])
+    ins.tick_params(labelsize=9)
+    ins.set_title("distance of the corner codes\nfrom the dashed line", fontsize=9)
 
 
 def xor_hidden_view_draw(d, fig):
@@ -186,7 +211,7 @@ def xor_hidden_view_draw(d, fig):
     for j, color in ((0, plots.OKABE_ITO[2]), (1, plots.OKABE_ITO[3])):
         plots.line_2d(p["W1"][:, j], p["b1"][j], ax_in, color=color, lw=2, label=f"$h_{j + 1} = 0.5$")
     ax_in.set_title(f"input space: accuracy {d['acc']:.0%} on 40 points", fontsize=9)
-    ax_in.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7, ncol=2, frameon=False)
+    ax_in.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=9, ncol=2, frameon=False)
     ax_in.set_aspect("equal")
     # hidden space: codes of the data, the output unit's line, and a separating line if one exists
     _shade(ax_hid, *d["hidden_grid"])
@@ -198,11 +223,20 @@ def xor_hidden_view_draw(d, fig):
     w, b, n = d["separator"]
     if n == 4:
         plots.line_2d(w, b, ax_hid, color=plots.OKABE_ITO[5], lw=1.5, ls="--", label="a separating line")
+        if d["margin"] < 0.03:
+            _margin_strip(ax_hid, d["Hc"] @ w + b, d["cy"])
+    for i, j in d["shared"]:
+        names = " and ".join(f"({c[0]:.0f},{c[1]:.0f})" for c in d["corners"][[i, j]])
+        code = d["Hc"][i]
+        ax_hid.annotate(f"{names}\nshare this code", code, xytext=code + 0.55 * (0.5 - code) + [0.12, -0.02],
+                        fontsize=9, ha="center", va="center", zorder=6,
+                        bbox={"boxstyle": "round", "fc": "white", "ec": "0.5"},
+                        arrowprops={"arrowstyle": "->", "color": "black"})
     ax_hid.set_xlabel("$h_1$ (hidden unit 1)")
     ax_hid.set_ylabel("$h_2$ (hidden unit 2)")
     ax_hid.set_title(f"hidden space: corners separable: {'yes' if n == 4 else 'no'}, "
                      f"output {d['corner_acc'] * 4:.0f}/4 right", fontsize=9)
-    ax_hid.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7, ncol=2, frameon=False)
+    ax_hid.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=9, ncol=2, frameon=False)
     ax_hid.set_aspect("equal")
     # third panel: the training loss (learned) or the unit's squashing function (hand-set)
     if d["weights"] == "learned":
@@ -222,14 +256,14 @@ def xor_hidden_view_draw(d, fig):
         ax_3.set_xlabel("hand-set pre-activation $a$")
         ax_3.set_ylabel("unit output")
         ax_3.set_title(f"hand-set weights times steepness {d['steepness']:g}", fontsize=9)
-    ax_3.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7, ncol=2, frameon=False)
+    ax_3.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=9, ncol=2, frameon=False)
 
 
 def xor_hidden_view():
     return Experiment(
         "XOR through the hidden layer: input space and hidden space",
         [dropdown("weights", ["hand-set", "learned"], "hand-set"),
-         slider("steepness", 0.5, 20.0, 0.5, 20.0, label="steepness (hand-set)", static=(1.0, 20.0)),
+         slider("steepness", 0.5, 20.0, 0.5, 20.0, label="steepness (hand-set)", static=(1.0, 2.0, 3.0, 20.0)),
          slider("epochs", 0, XOR_MAX_EPOCHS, XOR_CHUNK, XOR_MAX_EPOCHS, label="epochs (learned)",
                 static=(0, 60, 300)),
          slider("seed", 0, 9, 1, 0, label="seed (learned)", static=(0, 6))],
@@ -343,7 +377,7 @@ def hidden_units_fit_draw(d, fig):
     ax_fit.set_ylim(-1.6, 1.6)
     ax_fit.set_title(f"{d['target']}: error to target {d['mse']:.4f} (noise variance {FIT_NOISE ** 2:.4f})",
                      fontsize=9)
-    ax_fit.legend(fontsize=7, loc="lower right")
+    ax_fit.legend(fontsize=9, loc="lower right")
     H = d["parts"].shape[1]
     for j in range(H):
         ax_parts.plot(d["xs"], d["parts"][:, j], lw=1.3, color=plots.OKABE_ITO[j % 7],
@@ -352,7 +386,7 @@ def hidden_units_fit_draw(d, fig):
     ax_parts.set_xlabel("$x$")
     ax_parts.set_ylabel("$W_{j} \\tanh(w_j x + b_j)$")
     ax_parts.set_title(f"the {H} terms whose sum (plus $b$) is the fit", fontsize=9)
-    ax_parts.legend(fontsize=7, loc="lower right", ncol=2)
+    ax_parts.legend(fontsize=9, loc="lower right", ncol=2)
 
 
 def hidden_units_fit():

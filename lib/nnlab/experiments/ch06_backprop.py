@@ -1,6 +1,5 @@
 """Chapter 6 experiments: one backpropagation step, number by number, and many random restarts."""
 import numpy as np
-from matplotlib.patches import Circle
 
 from .. import backprop
 from .._checks import number
@@ -35,103 +34,113 @@ def trace_compute(step=0, example="(1, 0)", lr=0.5, seed=3):
             "change": change, "new": new, "E_new": backprop.error(new, x, t)}
 
 
+def _num(v, fmt=".3f"):
+    """A number for a product in mathtext: negative factors in parentheses."""
+    return f"({v:{fmt}})" if v < 0 else f"{v:{fmt}}"
+
+
 def _explain(d):
     """The equation of the current step with its numbers (matplotlib mathtext)."""
     s, x, p, y = d["step"], d["x"], d["params"], d["y"]
     if s == 0:
         return ["Start: input $x = ({:g}, {:g})$, target $t = {:g}$".format(*x, d["t"]),
                 "weights on the edges, biases under the units",
-                fr"learning rate $\eta = {d['lr']:g}$"]
+                fr"learning rate $\eta = {d['lr']:g}$",
+                "? marks a number not computed yet"]
     if s in (1, 2):
         h = s - 1
         return [fr"hidden unit {h + 1}:",
                 fr"$net_{h + 1} = b_{h + 1} + \sum_i x_i W_{{i{h + 1}}}$",
-                fr"$= {p['b1'][h]:.3f} + {x[0]:g}\cdot{p['W1'][0, h]:.3f} + {x[1]:g}\cdot{p['W1'][1, h]:.3f}"
-                fr" = {d['net_h'][h]:.3f}$",
+                fr"$= {p['b1'][h]:.3f} + {x[0]:g}\cdot{_num(p['W1'][0, h])} + {x[1]:g}\cdot{_num(p['W1'][1, h])}$",
+                fr"$= {d['net_h'][h]:.3f}$",
                 fr"$y_{h + 1} = \sigma(net_{h + 1}) = {y[h]:.3f}$"]
     if s == 3:
-        return [fr"output: $net = {p['b2'][0]:.3f} + {y[0]:.3f}\cdot{p['W2'][0, 0]:.3f}"
-                fr" + {y[1]:.3f}\cdot{p['W2'][1, 0]:.3f} = {d['net_z']:.3f}$",
-                fr"$z = \sigma(net) = {d['z']:.3f}$",
+        return [fr"output: $net = b_z + \sum_h y_h W_{{hz}}$",
+                fr"$= {p['b2'][0]:.3f} + {y[0]:.3f}\cdot{_num(p['W2'][0, 0])} + {y[1]:.3f}\cdot{_num(p['W2'][1, 0])}$",
+                fr"$= {d['net_z']:.3f}$,   $z = \sigma(net) = {d['z']:.3f}$",
                 fr"$E = \frac{{1}}{{2}}(t - z)^2 = {d['E']:.4f}$"]
     if s == 4:
         z = d["z"]
         return [r"output delta: $\delta_z = z(1 - z)(t - z)$",
-                fr"$= {z:.3f}\cdot{1 - z:.3f}\cdot({d['t']:g} - {z:.3f}) = {d['d_out']:.4f}$"]
+                fr"$= {z:.3f}\cdot{1 - z:.3f}\cdot({d['t']:g} - {z:.3f})$",
+                fr"$= {d['d_out']:.4f}$"]
     if s in (5, 6):
         h = s - 5
         return [fr"hidden delta: $\delta_{h + 1} = y_{h + 1}(1 - y_{h + 1})\, W_{{{h + 1}z}}\, \delta_z$",
-                fr"$= {y[h]:.3f}\cdot{1 - y[h]:.3f}\cdot{p['W2'][h, 0]:.3f}\cdot{d['d_out']:.4f}"
-                fr" = {d['d_hid'][h]:.4f}$"]
+                fr"$= {y[h]:.3f}\cdot{1 - y[h]:.3f}\cdot{_num(p['W2'][h, 0])}\cdot{_num(d['d_out'], '.4f')}$",
+                fr"$= {d['d_hid'][h]:.4f}$"]
     c = d["change"]
     if s == 7:
         return [r"hidden$\to$output: $\Delta W_{hz} = \eta\, \delta_z\, y_h$",
-                fr"$\Delta W_{{1z}} = {c['W2'][0, 0]:+.4f},\ \Delta W_{{2z}} = {c['W2'][1, 0]:+.4f}$",
+                fr"$\Delta W_{{1z}} = {c['W2'][0, 0]:+.4f}$,   $\Delta W_{{2z}} = {c['W2'][1, 0]:+.4f}$",
                 fr"bias: $\Delta b_z = \eta\, \delta_z \cdot 1 = {c['b2'][0]:+.4f}$"]
     if s == 8:
         return [r"input$\to$hidden: $\Delta W_{ih} = \eta\, \delta_h\, x_i$",
-                fr"$\Delta W_{{11}} = {c['W1'][0, 0]:+.4f},\ \Delta W_{{12}} = {c['W1'][0, 1]:+.4f}$",
-                fr"$\Delta W_{{21}} = {c['W1'][1, 0]:+.4f},\ \Delta W_{{22}} = {c['W1'][1, 1]:+.4f}$",
-                fr"$\Delta b_1 = {c['b1'][0]:+.4f},\ \Delta b_2 = {c['b1'][1]:+.4f}$"]
-    return ["new weights $W + \\Delta W$ are on the edges",
+                fr"$\Delta W_{{11}} = {c['W1'][0, 0]:+.4f}$,   $\Delta W_{{12}} = {c['W1'][0, 1]:+.4f}$",
+                fr"$\Delta W_{{21}} = {c['W1'][1, 0]:+.4f}$,   $\Delta W_{{22}} = {c['W1'][1, 1]:+.4f}$",
+                fr"biases: $\Delta b_1 = {c['b1'][0]:+.4f}$,   $\Delta b_2 = {c['b1'][1]:+.4f}$"]
+    return ["new weights $W + \\Delta W$ on the edges, new biases under the units",
             fr"error on this example: {d['E']:.4f} $\to$ {d['E_new']:.4f}"]
 
 
+POS = {"x1": (0.0, 1.0), "x2": (0.0, 0.0), "h1": (1.0, 1.0), "h2": (1.0, 0.0), "z": (2.0, 0.5)}
+FONT = 10          # every text of the trace figure is at least 9 pt
+
+
+def _node_text(name, d):
+    """The lines written inside a unit: its output and delta once the step has computed them."""
+    s = d["step"]
+    if name.startswith("x"):
+        return f"$x_{name[1]} = {d['x'][int(name[1]) - 1]:g}$"
+    if name.startswith("h"):
+        h = int(name[1]) - 1
+        y = f"{d['y'][h]:.3f}" if s >= h + 1 else "?"
+        delta = f"{d['d_hid'][h]:.4f}" if s >= 5 + h else "?"
+        return f"$y_{h + 1} = {y}$\n$\\delta_{h + 1} = {delta}$"
+    z = f"{d['z']:.3f}" if s >= 3 else "?"
+    delta = f"{d['d_out']:.4f}" if s >= 4 else "?"
+    return f"$z = {z}$\n$\\delta_z = {delta}$"
+
+
 def trace_draw(d, fig):
-    ax, tx = fig.subplots(1, 2, width_ratios=[1.5, 1])
+    ax, tx = fig.subplots(1, 2, width_ratios=[1.7, 1])
     s = d["step"]
     p = d["new"] if s == N_STEPS - 1 else d["params"]
-    pos = {"x1": (0, 1.6), "x2": (0, 0.4), "h1": (1, 1.6), "h2": (1, 0.4), "z": (2, 1.0)}
     current = {1: ["h1"], 2: ["h2"], 3: ["z"], 4: ["z"], 5: ["h1"], 6: ["h2"]}.get(s, [])
     edges = [(f"x{i + 1}", f"h{h + 1}", p["W1"][i, h], d["change"]["W1"][i, h], 8) for i in range(2) for h in range(2)]
     edges += [(f"h{h + 1}", "z", p["W2"][h, 0], d["change"]["W2"][h, 0], 7) for h in range(2)]
     for a, b, w, dw, when in edges:
-        (x0, y0), (x1, y1) = pos[a], pos[b]
+        (x0, y0), (x1, y1) = POS[a], POS[b]
         hot = s == when
-        ax.plot([x0, x1], [y0, y1], color=OKABE_ITO[5] if hot else "0.55", lw=2.2 if hot else 1.2, zorder=1)
-        fx = 0.62 if b == "z" else 0.3
-        lx, ly = x0 + fx * (x1 - x0), y0 + fx * (y1 - y0)
-        label = f"{w:.2f}" + (f"\n(Δ {dw:+.3f})" if hot else "")
-        ax.text(lx, ly, label, fontsize=7.5, ha="center", va="center", zorder=3,
-                color=OKABE_ITO[5] if hot else "black",
-                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
-    for name, (cx, cy) in pos.items():
+        ax.plot([x0, x1], [y0, y1], color=OKABE_ITO[5] if hot else "0.6", lw=2.4 if hot else 1.2, zorder=1)
+        straight = y0 == y1 or b == "z"
+        fx = 0.5 if straight else 0.25   # the two crossing edges: labels near their inputs, apart
+        label = f"{w:.2f}" + (f"\n(Δ {dw:+.4f})" if hot else "")
+        ax.text(x0 + fx * (x1 - x0), y0 + fx * (y1 - y0), label, fontsize=FONT - 1, ha="center",
+                va="center", zorder=3, color=OKABE_ITO[5] if hot else "black",
+                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.9))
+    for name, (cx, cy) in POS.items():
         hot = name in current
-        ax.add_patch(Circle((cx, cy), 0.2, fc=OKABE_ITO[1] if hot else "#E8F1F8",
-                            ec=OKABE_ITO[0], lw=1.5, zorder=2))
-        lines = []
-        if name.startswith("x"):
-            lines = [f"x{name[1]}={d['x'][int(name[1]) - 1]:g}"]
-        elif name.startswith("h"):
-            h = int(name[1]) - 1
-            lines = [f"h{h + 1}"]
-            if s >= h + 1:
-                lines = [f"y={d['y'][h]:.3f}"]
-            if s >= 5 + h:
-                lines.append(f"δ={d['d_hid'][h]:.4f}")
-            ax.text(cx, cy - 0.3, f"b={p['b1'][h]:.2f}", fontsize=7, ha="center", va="top", color="0.3")
-        else:
-            lines = ["z"]
-            if s >= 3:
-                lines = [f"z={d['z']:.3f}"]
-            if s >= 4:
-                lines.append(f"δ={d['d_out']:.4f}")
-            ax.text(cx, cy - 0.3, f"b={p['b2'][0]:.2f}  t={d['t']:g}", fontsize=7, ha="center", va="top",
-                    color="0.3")
-        ax.text(cx, cy, "\n".join(lines), fontsize=7, ha="center", va="center", zorder=4)
-    ax.set_xlim(-0.35, 2.35)
-    ax.set_ylim(0.0, 2.0)
-    ax.set_aspect("equal")
-    ax.set_xticks([0, 1, 2], ["inputs $x_i$", "hidden $y_h$", "output $z$"])
-    ax.set_xlabel("layer (left to right: the forward direction)")
+        ax.text(cx, cy, _node_text(name, d), fontsize=FONT, ha="center", va="center", zorder=4,
+                bbox=dict(boxstyle="round,pad=0.45", fc=OKABE_ITO[1] if hot else "#E8F1F8",
+                          ec=OKABE_ITO[0], lw=1.5))
+        if name.startswith("h") or name == "z":
+            bias = p["b1"][int(name[1]) - 1] if name != "z" else p["b2"][0]
+            extra = f",  t = {d['t']:g}" if name == "z" else ""
+            ax.text(cx, cy - 0.2, f"b = {bias:.2f}{extra}", fontsize=FONT - 1, ha="center", va="top",
+                    color="0.25", zorder=4)
+    ax.set_xlim(-0.2, 2.2)
+    ax.set_ylim(-0.42, 1.25)
+    ax.set_xticks([0, 1, 2], ["inputs $x_i$", "hidden $y_h$", "output $z$"], fontsize=FONT)
+    ax.set_xlabel("layer (left to right: the forward direction)", fontsize=FONT)
     ax.set_yticks([])
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     phase = "forward" if s <= 3 else "backward" if s <= 6 else "update"
-    ax.set_title(f"step {s}/{N_STEPS - 1}: {STEP_NAMES[s]} ({phase})", fontsize=9)
+    ax.set_title(f"step {s}/{N_STEPS - 1}: {STEP_NAMES[s]} ({phase})", fontsize=FONT + 1)
     tx.axis("off")
     for k, line in enumerate(_explain(d)):
-        tx.text(0.0, 0.92 - 0.16 * k, line, fontsize=9, va="top", transform=tx.transAxes)
+        tx.text(0.0, 0.95 - 0.17 * k, line, fontsize=FONT + 1, va="top", transform=tx.transAxes)
 
 
 def trace():
@@ -139,9 +148,10 @@ def trace():
         "One step of backpropagation on a 2-2-1 sigmoid network, number by number",
         [slider("step", 0, N_STEPS - 1, 1, 0, static=tuple(range(N_STEPS))),
          dropdown("example", EXAMPLES, "(1, 0)", label="XOR example")],
-        trace_compute, trace_draw, figsize=(9.5, 3.8),
-        alt="A 2-2-1 network diagram with weights on its edges; each step reveals a unit's output, "
-            "a delta, or the weight changes, with the equation and its numbers beside it")
+        trace_compute, trace_draw, figsize=(9.5, 4.2),
+        alt="A 2-2-1 network diagram with weights on its edges and biases under its units; each step "
+            "reveals a unit's output, a delta, or the weight changes, with the equation and its "
+            "numbers on the right")
 
 
 # ---------------------------------------------------------------- 2. random restarts
@@ -170,7 +180,7 @@ def restarts_draw(d, fig):
     ax.set_xlabel(f"error E after {d['epochs']} epochs (log scale)")
     ax.set_ylabel(f"number of runs (of {len(final)})")
     ax.set_title(f"2-{d['hidden']}-1 sigmoid network on XOR, η = {d['lr']:g}", fontsize=9)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=9, loc="best")
     epochs = np.arange(d["curves"].shape[0])
     for j in range(d["curves"].shape[1]):
         ok = d["solved"][j]

@@ -29,6 +29,8 @@ def make_network():
 
 # ---------------------------------------------------------------- 1. learning-rate explorer
 LR_EPOCHS, LR_N = 300, 200
+# fixed loss axis, the same in every frame: the mean cross-entropy never exceeds -ln(1e-12) = 27.6
+LOSS_LIMITS = (1e-3, 30)
 
 
 def lr_explorer_compute(dataset="moons", log10_lr=0.0, epochs=LR_EPOCHS, n=LR_N):
@@ -53,15 +55,20 @@ def lr_explorer_draw(d, fig):
     ax_loss, ax_db = fig.subplots(1, 2)
     plots.history_curves(d["history"], ax_loss, log=True)
     ax_loss.axhline(d["loss0"], color="0.5", ls=":", lw=1, label="loss before training")
-    ax_loss.set_ylim(1e-2, 30)
+    loss = np.asarray(d["history"].train_loss)
+    below = loss < LOSS_LIMITS[0]
+    if below.any():                                  # mark what the fixed axis cannot show
+        ax_loss.plot(np.flatnonzero(below) + 1, np.full(below.sum(), LOSS_LIMITS[0]), "v",
+                     color=plots.OKABE_ITO[5], ms=5, clip_on=False, label="below the chart")
+    ax_loss.set_ylim(*LOSS_LIMITS)
     ax_loss.set_xlim(0, max(d["history"].epochs, 1) + 1)
     ax_loss.set_ylabel("training loss (cross-entropy, log scale)")
-    ax_loss.legend(loc="upper right", fontsize=8)
+    ax_loss.legend(loc="upper right", fontsize=9)
     final = d["history"].train_loss[-1] if d["history"].train_loss else d["loss0"]
     ax_loss.set_title(f"learning rate η = {d['lr']:.3g}: final loss {final:.3g}", fontsize=9)
     plots.decision_boundary(d["model"], d["X"], d["y"], ax_db, steps=100)
     ax_db.set_title(f"decision boundary after training (accuracy {d['accuracy']:.0%})", fontsize=9)
-    ax_db.legend(loc="lower right", fontsize=7)
+    ax_db.legend(loc="lower right", fontsize=9)
 
 
 def lr_explorer():
@@ -104,7 +111,8 @@ def descent_race_draw(d, fig):
               dict(color=plots.OKABE_ITO[1], ls="--", lw=1.5),
               dict(color=plots.OKABE_ITO[5], lw=1.2)]
     for (name, run), style in zip(d["runs"].items(), styles):
-        label = f"{name}: {int(run['iterations'][-1])} updates"
+        updates = int(run["iterations"][-1])
+        label = f"{name}: {updates} update{'' if updates == 1 else 's'}"
         ax_ev.plot(run["evals"], run["loss"], label=label, **style)
         ax_it.plot(run["iterations"], run["loss"], label=label, **style)
     n = d["n"]
@@ -114,9 +122,9 @@ def descent_race_draw(d, fig):
     ax_ev.set_ylim(0.05, 30)
     ax_ev.set_xlim(0, d["budget"])
     top = ax_ev.secondary_xaxis("top", functions=(lambda e: e / n, lambda ep: ep * n))
-    top.set_xlabel(f"epochs (passes over the N = {n} samples)", fontsize=8)
+    top.set_xlabel(f"epochs (passes over the N = {n} samples)", fontsize=9)
     ax_ev.set_title(f"same budget, {d['budget']} evaluations; η = {d['lr']:.3g}", fontsize=9)
-    ax_ev.legend(fontsize=7, loc="lower left")
+    ax_ev.legend(fontsize=9, loc="lower left")
     ax_it.set_xscale("symlog", linthresh=1)
     ax_it.set_xlim(0, d["budget"] * 1.1)
     ax_it.set_xlabel("updates (iterations), symmetric log scale")
@@ -132,6 +140,51 @@ def descent_race():
         descent_race_compute, descent_race_draw, figsize=(9, 3.8),
         alt="Training loss of full-batch descent, mini-batch descent and SGD, against the number of "
             "per-sample gradient evaluations and epochs (left) and against the number of updates (right)")
+
+
+# ---------------------------------------------------------------- 3. the slides' learning-rate effect
+LR_EFFECT = {"very high": 3.0, "high": 1.0, "good": 0.1, "low": 0.003}
+
+
+def lr_effect_compute(rates=None, epochs=20, n=200):
+    """SGD (one sample per step) on the 2-8-1 network and n moons points, one run per learning rate.
+
+    Returns {name: (lr, loss)}; loss (epochs + 1,) is the loss on all n points before training
+    (entry 0) and after each epoch.
+    """
+    X, y = make_data("moons", n)
+    out = {}
+    for name, lr in (LR_EFFECT if rates is None else rates).items():
+        run = train_counting(make_network(), X, y, loss="bce", lr=lr, batch_size=1, budget=epochs * n,
+                             record_at=np.arange(1, epochs + 1) * n, rng=np.random.default_rng(0))
+        out[name] = (lr, run["loss"])
+    return out
+
+
+def lr_effect_facts(loss):
+    """Yes/no facts about one loss curve (entry 0 = before training) that a chaotic run keeps when its
+    initial weights change in their last digits:
+    does the median of its last half stay above the start, does it ever get below 0.1, does it ever
+    more than double from one epoch to the next, does it fall in every epoch."""
+    loss = np.asarray(loss, dtype=float)
+    return {"ends above the start": bool(np.median(loss[-(len(loss) // 2):]) > loss[0]),
+            "gets below 0.1": bool(loss.min() < 0.1),
+            "more than doubles": bool(np.any(loss[1:] > 2 * loss[:-1])),
+            "falls every epoch": bool(np.all(np.diff(loss) < 0))}
+
+
+def lr_effect_draw(d, ax):
+    """Loss against epoch (log scale) for every run of ``lr_effect_compute``."""
+    styles = zip([plots.OKABE_ITO[5], plots.OKABE_ITO[1], plots.OKABE_ITO[2], plots.OKABE_ITO[0]],
+                 ["-", "--", "-", ":"])
+    for (name, (lr, loss)), (colour, style) in zip(d.items(), styles):
+        ax.plot(np.arange(len(loss)), loss, style, color=colour, lw=2, label=f"{name} learning rate (η = {lr:g})")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss (cross-entropy, log scale)")
+    ax.set_xticks(range(0, len(loss), 5))
+    ax.legend(fontsize=9)
+    return ax
 
 
 EXPERIMENTS = {"lr_explorer": lr_explorer, "descent_race": descent_race}

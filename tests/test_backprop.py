@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnlab import backprop
+from nnlab.topics import backprop
 from nnlab.activations import Sigmoid
 from nnlab.gradcheck import numerical_gradient, rel_error
 from nnlab.layers import Dense, Sequential

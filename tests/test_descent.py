@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnlab import descent
+from nnlab.topics import descent
 from nnlab.gradcheck import numerical_gradient, rel_error
 
 

@@ -3,7 +3,7 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from nnlab import diagrams
+from nnlab.viz import diagrams
 
 
 def joined(ax):

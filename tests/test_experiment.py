@@ -185,3 +185,21 @@ def test_every_registered_experiment_draws_labelled_axes_within_the_frame_limit(
     for ax in drawn:
         if ax.axison:   # diagrams hide their axes; plots must label them
             assert ax.get_xlabel(), f"{module}/{name}: an axes has no x label"
+
+
+def test_declared_cache_keeps_the_last_results_and_compute_stays_pure():
+    from nnlab.experiment import Experiment, slider
+    calls = []
+
+    def compute(a):
+        calls.append(a)
+        return {"a": a}
+
+    exp = Experiment("t", [slider("a", 0, 5, 1, 0)], compute, lambda d, fig: fig.add_subplot(), cache=2)
+    exp.computed(a=1), exp.computed(a=1), exp.computed(a=2), exp.computed(a=1), exp.computed(a=3)
+    assert calls == [1, 2, 3]                         # a=1 came from the cache twice
+    exp.computed(a=2)                                 # evicted by a=3 (a=1 was used more recently)
+    assert calls == [1, 2, 3, 2]
+    plain = Experiment("t", [slider("a", 0, 5, 1, 0)], compute, lambda d, fig: fig.add_subplot())
+    plain.computed(a=4), plain.computed(a=4)
+    assert calls[-2:] == [4, 4]                       # no cache declared: compute runs every time

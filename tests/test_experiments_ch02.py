@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from nnlab import descent, perceptron
+from nnlab.topics import descent, perceptron
 from nnlab.experiments import ch02_perceptron as ch
 
 

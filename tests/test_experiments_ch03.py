@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nnlab import perceptron
+from nnlab.topics import perceptron
 from nnlab.experiments import ch03_perceptron_limits as ch
 
 

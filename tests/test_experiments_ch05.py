@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnlab import perturb
+from nnlab.topics import perturb
 from nnlab.experiments import ch05_perturbation as ch
 
 

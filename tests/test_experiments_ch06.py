@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from nnlab import backprop
+from nnlab.topics import backprop
 from nnlab.data import xor_table
 from nnlab.experiments import ch06_backprop as ch
 

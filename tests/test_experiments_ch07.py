@@ -161,7 +161,7 @@ def test_lr_effect_facts_tell_the_four_rates_apart():
 def test_lr_effect_facts_survive_last_digit_changes(monkeypatch, seed):
     """A change in the last digits of the initial weights (as another CPU's rounding would make)
     moves the jumpy curves anywhere, but not the facts the chapter prints."""
-    from nnlab.perturb import get_flat, set_flat
+    from nnlab.topics.perturb import get_flat, set_flat
     make = ch07.make_network
 
     def nudged():

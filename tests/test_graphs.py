@@ -1,7 +1,7 @@
-"""Tests for nnlab.graphs: depth = longest source-to-sink path (in edges) of a DAG."""
+"""Tests for nnlab.topics.graphs: depth = longest source-to-sink path (in edges) of a DAG."""
 import pytest
 
-from nnlab import graphs
+from nnlab.topics import graphs
 
 
 def test_chain_of_three_edges_has_depth_three():

@@ -1,6 +1,10 @@
-"""The package's layers, read from the imports of every module (ast): the engine (what the playground
-imports) depends on numpy and the standard library only; drawings never train; nothing but the
-experiments themselves imports nnlab.experiments."""
+"""The package's layers, read from the imports of every module (ast).
+
+lib/nnlab/*.py is the engine (what the playground imports: numpy and the standard library only),
+plus the experiment framework (experiment.py) and the students' checks (checks.py);
+lib/nnlab/topics/ holds one chapter's lesson math (on the engine, no drawing);
+lib/nnlab/viz/ the drawings (they never train); lib/nnlab/experiments/ the chapters' experiments,
+which nothing else imports."""
 import ast
 import sys
 from pathlib import Path
@@ -10,7 +14,7 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "lib" / "nnlab"
 ENGINE = {"activations", "layers", "losses", "init", "regularizers", "clipping", "optim", "train",
           "gradcheck", "data", "probes", "params", "_checks"}
-DRAWINGS = {"plots", "diagrams", "network_diagram"}
+OTHER_TOP_LEVEL = {"__init__", "experiment", "checks", "book"}
 
 
 def imports(path):
@@ -49,10 +53,27 @@ def test_engine_imports_only_numpy_the_standard_library_and_the_engine(module):
             assert top == "numpy" or top in sys.stdlib_module_names, f"nnlab.{module} imports {imp}"
 
 
-@pytest.mark.parametrize("module", sorted(DRAWINGS))
-def test_drawings_never_train(module):
-    for imp in imports(PKG / f"{module}.py"):
-        assert imp not in {"nnlab.train", "nnlab.optim"}, f"nnlab.{module} imports {imp}"
+def test_every_top_level_module_has_a_role():
+    top = {p.stem for p in PKG.glob("*.py")}
+    assert top - ENGINE - OTHER_TOP_LEVEL == set(), "a new top-level module: engine (add it to ENGINE) or a lesson (topics/)?"
+    assert {p.name for p in PKG.iterdir() if p.is_dir() and not p.name.startswith("__")} == {"topics", "viz", "experiments"}
+
+
+@pytest.mark.parametrize("path", sorted((PKG / "topics").glob("*.py")), ids=lambda p: p.stem)
+def test_lessons_build_on_the_engine_and_draw_nothing(path):
+    for imp in imports(path):
+        top = imp.split(".")[0]
+        if top == "nnlab":
+            part = imp.split(".")[1]
+            assert part in ENGINE or part == "topics", f"{name(path)} imports {imp}"
+        else:
+            assert top == "numpy" or top in sys.stdlib_module_names, f"{name(path)} imports {imp}"
+
+
+@pytest.mark.parametrize("path", sorted((PKG / "viz").glob("*.py")), ids=lambda p: p.stem)
+def test_drawings_never_train(path):
+    for imp in imports(path):
+        assert imp not in {"nnlab.train", "nnlab.optim"}, f"{name(path)} imports {imp}"
 
 
 def test_only_experiments_import_experiments():

@@ -1,11 +1,11 @@
-"""Tests for nnlab.network_diagram: the right units, edges and labels are drawn."""
+"""Tests for nnlab.viz.network_diagram: the right units, edges and labels are drawn."""
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
 
-from nnlab import graphs
-from nnlab.network_diagram import draw_dag, draw_network, layout
+from nnlab.topics import graphs
+from nnlab.viz.network_diagram import draw_dag, draw_network, layout
 
 
 def circles(ax, gid=None):

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from nnlab import data, perceptron as P
+from nnlab import data
+from nnlab.topics import perceptron as P
 
 # Three points, visited in order (shuffle=False), lr = 0.5, zero start; H(0) = 1.
 X3 = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import nnlab
-from nnlab import perturb
+from nnlab.topics import perturb
 from nnlab.gradcheck import numerical_gradient, rel_error
 from nnlab.layers import Dense, Dropout, Sequential
 from nnlab.losses import SquaredError

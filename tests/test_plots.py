@@ -7,7 +7,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
 from nnlab import activations as A
-from nnlab import plots
+from nnlab.viz import plots
 from nnlab.train import History
 
 

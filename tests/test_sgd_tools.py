@@ -1,8 +1,9 @@
-"""Tests for nnlab.sgd_tools: descent paths, per-sample gradients, and the counting training loop."""
+"""Tests for nnlab.topics.sgd_tools: descent paths, per-sample gradients, and the counting training loop."""
 import numpy as np
 import pytest
 
-from nnlab import data, gradcheck, layers, losses, sgd_tools
+from nnlab import data, gradcheck, layers, losses
+from nnlab.topics import sgd_tools
 
 
 def small_problem(n=30, seed=0, sizes=(2, 5, 1)):

@@ -23,6 +23,8 @@ from typing import Any, Callable
 import numpy as np
 from matplotlib.figure import Figure
 
+from .viz.plots import style
+
 MAX_STATIC_FRAMES = 64
 
 
@@ -114,7 +116,9 @@ class Experiment:
     figsize: tuple = (8, 3.6)
     alt: str = ""                     # alt text: what the figure shows, for screen readers
     dpi: int = 80
+    cache: int = 0                    # keep the last `cache` compute results, keyed by control values
     _names: list = field(init=False, repr=False)
+    _memo: dict = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self):
         self._names = [c.name for c in self.controls]
@@ -124,13 +128,29 @@ class Experiment:
     def defaults(self):
         return {c.name: c.value for c in self.controls}
 
+    def computed(self, **values):
+        """compute(**values), from the experiment's own cache when it declares one (cache=N)."""
+        values = {**self.defaults(), **values}
+        if not self.cache:
+            return self.compute(**values)
+        key = tuple(sorted(values.items()))
+        if key in self._memo:
+            self._memo[key] = self._memo.pop(key)          # most recently used goes last
+        else:
+            self._memo[key] = self.compute(**values)
+            while len(self._memo) > self.cache:
+                self._memo.pop(next(iter(self._memo)))
+        return self._memo[key]
+
     def figure(self, **values):
         """Compute and draw for the given control values (defaults for the rest)."""
         unknown = set(values) - set(self._names)
         if unknown:
             raise ValueError(f"unknown control(s) {sorted(unknown)}; this experiment has {self._names}")
-        fig = Figure(figsize=self.figsize, layout="constrained")
-        self.draw(self.compute(**{**self.defaults(), **values}), fig)
+        data = self.computed(**values)
+        with style():
+            fig = Figure(figsize=self.figsize, layout="constrained")
+            self.draw(data, fig)
         return fig
 
     def alt_text(self, values):

@@ -12,7 +12,7 @@ from matplotlib import patheffects
 from .._checks import as_2d, choice, number
 from ..activations import ACTIVATIONS, LeakyReLU, get_activation
 from ..experiment import Experiment, dropdown, slider
-from ..plots import OKABE_ITO
+from ..viz.plots import OKABE_ITO
 
 LEAKY_ALPHA = 0.1        # leaky ReLU slope used in this chapter (0.1 so that the slope is visible)
 SATURATION_TOL = 0.02    # |f'(u)| below this counts as saturated in the explorer

@@ -1,10 +1,11 @@
 """Chapter 2 experiments: the perceptron rule step by step, and gradient descent on quadratics."""
 import numpy as np
 
-from .. import data, descent, perceptron
+from .. import data
+from ..topics import descent, perceptron
 from .._checks import choice, number
 from ..experiment import Experiment, dropdown, slider
-from ..plots import OKABE_ITO, line_2d, scatter_classes
+from ..viz.plots import OKABE_ITO, line_2d, scatter_classes
 
 # ---------------------------------------------------------------------------------------------
 # Shared data and figures used in the chapter text

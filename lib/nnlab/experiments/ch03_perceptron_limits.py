@@ -1,10 +1,11 @@
 """Chapter 3 experiments: what the perceptron rule does when the classes overlap."""
 import numpy as np
 
-from .. import data, descent, perceptron
+from .. import data
+from ..topics import descent, perceptron
 from .._checks import choice, number
 from ..experiment import Experiment, dropdown, slider
-from ..plots import OKABE_ITO, line_2d, scatter_classes
+from ..viz.plots import OKABE_ITO, line_2d, scatter_classes
 
 N_TRAIN, N_TEST, EPOCHS = 100, 1000, 30
 DATA_SEED, TRAIN_SEED, TEST_SEED, INIT_SEED = 0, 1, 2, 3

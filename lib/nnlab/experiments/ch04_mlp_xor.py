@@ -8,7 +8,8 @@ import functools
 
 import numpy as np
 
-from .. import data, plots
+from .. import data
+from ..viz import plots
 from .._checks import as_2d, choice, generator, number
 from ..activations import Sigmoid
 from ..experiment import Experiment, dropdown, slider

@@ -1,12 +1,12 @@
 """Chapter 5 experiments: learning by perturbing weights, and what it costs in forward passes."""
 import numpy as np
 
-from .. import perturb
+from ..topics import perturb
 from .._checks import choice, number
 from ..data import moons
 from ..experiment import Experiment, dropdown, slider
 from ..layers import mlp
-from ..plots import OKABE_ITO
+from ..viz.plots import OKABE_ITO
 
 N_SAMPLES = 48
 BP_LR = 10.0             # gradient-descent step for backprop (and scheme b): chosen by a small sweep

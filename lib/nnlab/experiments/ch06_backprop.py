@@ -1,11 +1,11 @@
 """Chapter 6 experiments: one backpropagation step, number by number, and many random restarts."""
 import numpy as np
 
-from .. import backprop
+from ..topics import backprop
 from .._checks import number
 from ..data import xor_table
 from ..experiment import Experiment, dropdown, slider
-from ..plots import OKABE_ITO
+from ..viz.plots import OKABE_ITO
 
 EXAMPLES = ("(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)")
 STEP_NAMES = ("start", "hidden unit 1", "hidden unit 2", "output unit", "output delta",

@@ -1,10 +1,11 @@
 """Chapter 7 experiments: the learning rate on a real network, and full-batch descent against SGD."""
 import numpy as np
 
-from .. import data, plots
+from .. import data
+from ..viz import plots
 from ..experiment import Experiment, dropdown, slider
 from ..layers import mlp
-from ..sgd_tools import train_counting
+from ..topics.sgd_tools import train_counting
 from ..train import History
 from .._checks import choice, number
 

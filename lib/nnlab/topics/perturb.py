@@ -13,9 +13,9 @@ made of ``Dense`` layers and activations: ``get_flat`` / ``set_flat`` move betwe
 """
 import numpy as np
 
-from ._checks import as_2d, as_targets, generator, number
-from .activations import Activation
-from .layers import Dense
+from .._checks import as_2d, as_targets, generator, number
+from ..activations import Activation
+from ..layers import Dense
 
 GRAD_PASSES = 3  # forward passes counted for one gradient by backprop: 1 forward + about 2 backward
 

@@ -8,13 +8,13 @@ import time
 
 import numpy as np
 
-from ._checks import as_2d, generator, number
-from .activations import Activation
-from .layers import Dense, Sequential
-from .losses import SoftmaxCrossEntropy, get_loss
-from .optim import SGD
+from .._checks import as_2d, generator, number
+from ..activations import Activation
+from ..layers import Dense, Sequential
+from ..losses import SoftmaxCrossEntropy, get_loss
+from ..optim import SGD
 from .perturb import get_flat_grad
-from .train import batches
+from ..train import batches
 
 
 def _check_model(model):

@@ -6,7 +6,7 @@ labels every part with text and returns the axes. Colours are the Okabe-Ito pale
 import numpy as np
 from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch
 
-from ._checks import number
+from .._checks import number
 from .plots import OKABE_ITO, new_axes
 
 _BLUE, _ORANGE, _GREEN, _PINK, _SKY, _VERMILLION = OKABE_ITO[:6]

@@ -12,14 +12,27 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "
 MARKERS = ["o", "s", "^", "D", "v", "P"]
 CLASS_CMAP = ListedColormap(OKABE_ITO[:2])
 
-mpl.rcParams["axes.prop_cycle"] = mpl.cycler(color=OKABE_ITO)
+STYLE = {"axes.prop_cycle": mpl.cycler(color=OKABE_ITO)}   # the course's matplotlib settings
+
+
+def use_style():
+    """Make the course's settings (Okabe-Ito colour cycle) matplotlib's defaults, for a notebook's
+    own figures. Importing nnlab changes nothing; experiments draw inside ``style()``."""
+    mpl.rcParams.update(STYLE)
+
+
+def style():
+    """A context in which matplotlib uses the course's settings, leaving the global ones alone."""
+    return mpl.rc_context(STYLE)
 
 
 def new_axes(ax=None, figsize=(5, 4)):
     """Return ax, or a fresh Axes on a new Figure (no pyplot state involved)."""
     if ax is not None:
         return ax
-    return Figure(figsize=figsize, layout="constrained").add_subplot()
+    ax = Figure(figsize=figsize, layout="constrained").add_subplot()
+    ax.set_prop_cycle(STYLE["axes.prop_cycle"])
+    return ax
 
 
 def scatter_classes(X, y, ax=None, *, alpha=0.8, s=18, labels=None):

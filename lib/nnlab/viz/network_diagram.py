@@ -8,7 +8,7 @@ whose outgoing weights are the biases of the next layer. Weights follow ``Dense`
 import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch
 
-from . import graphs
+from ..topics import graphs
 from .plots import OKABE_ITO, new_axes
 
 POSITIVE, NEGATIVE, NEUTRAL = OKABE_ITO[0], OKABE_ITO[5], "0.45"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_2d, choice, generator, number
+from .._checks import as_2d, choice, generator, number
 
 
 def as_labels(name, y, n_samples):

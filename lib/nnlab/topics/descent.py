@@ -5,7 +5,7 @@ is multiplied by the same factor at every step (``contraction_factor``).
 """
 import numpy as np
 
-from ._checks import as_2d, number
+from .._checks import as_2d, number
 
 
 def gradient_descent(grad, x0, *, lr, steps=100, tol=1e-8):

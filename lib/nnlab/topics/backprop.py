@@ -12,7 +12,7 @@ a bias is a weight from a unit whose output is always 1.
 """
 import numpy as np
 
-from ._checks import as_2d, as_targets, generator, number
+from .._checks import as_2d, as_targets, generator, number
 
 NAMES = ("W1", "b1", "W2", "b2")
 

@@ -1,0 +1,6 @@
+"""Lessons: the math of one chapter each, built on the engine (never the other way round).
+
+perceptron (chapters 2-3), descent (gradient descent on quadratics, chapter 2), graphs (depth of a
+DAG, chapters 4 and 6), perturb (learning by perturbing weights, chapter 5), backprop (the slides'
+backpropagation algorithm, chapter 6), sgd_tools (gradient noise and descent paths, chapter 7).
+"""

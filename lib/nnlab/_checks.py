@@ -9,7 +9,7 @@ def as_2d(name, X, n_features=None, *, finite=True):
     if (not finite and type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2
             and (n_features is None or X.shape[1] == n_features)):
         return X                                  # the common case inside a network: nothing to check
-    if isinstance(X, (str, bytes)) or X is None:
+    if isinstance(X, (str, bytes, dict)) or X is None or isinstance(X, type):
         raise TypeError(f"{name} must be an array of numbers, got {type(X).__name__}")
     try:
         X = np.asarray(X, dtype=float)
@@ -27,7 +27,12 @@ def as_2d(name, X, n_features=None, *, finite=True):
 
 def as_targets(name, y, n_samples, n_outputs=None):
     """Return y as float (N, K), accepting (N,) when one output is expected."""
-    y = np.asarray(y, dtype=float)
+    if isinstance(y, (str, bytes, dict)) or y is None or isinstance(y, type):
+        raise TypeError(f"{name} must be an array of numbers, got {type(y).__name__}")
+    try:
+        y = np.asarray(y, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of numbers: {err}") from None
     if y.ndim == 1:
         y = y[:, None]
     if y.ndim != 2 or y.shape[0] != n_samples:

@@ -8,7 +8,7 @@ notebooks call ``expect_close`` / ``expect_equal`` with ``show=False`` so their 
 
 import numpy as np
 
-from . import activations, clipping, gradcheck, init, layers, losses, regularizers, train
+from . import activations, clipping, gradcheck, init, layers, losses, params, regularizers, train
 from .topics import perceptron
 
 
@@ -276,11 +276,17 @@ def check_xor_network(xor_step_network, *, noise=0.0, seed=None, show=True):
         _passed("xor_step_network", 4)
 
 
+def _two_dense(W1, b1, W2, b2, *between):
+    """Sequential(Dense, *between, Dense) holding copies of the given weights (via nnlab.params)."""
+    d1 = layers.Dense(*np.shape(W1), rng=np.random.default_rng(0))
+    d2 = layers.Dense(*np.shape(W2), rng=np.random.default_rng(0))
+    net = layers.Sequential(d1, *between, d2)
+    params.load_dict(net, {"W1": W1, "b1": b1, "W2": W2, "b2": b2})
+    return net
+
+
 def _ref_forward(X, W1, b1, W2, b2, f, g):
-    d1 = layers.Dense(*W1.shape, rng=np.random.default_rng(0))
-    d2 = layers.Dense(*W2.shape, rng=np.random.default_rng(0))
-    d1.params.update(W=W1, b=b1)
-    d2.params.update(W=W2, b=b2)
+    d1, d2 = _two_dense(W1, b1, W2, b2).layers
     H = f(d1.forward(X))
     return H, g(d2.forward(H))
 
@@ -309,14 +315,10 @@ def check_two_layer_forward(two_layer_forward):
 # ---------------------------------------------------------------- 4. backpropagation
 
 def _ref_backprop(X, T, W1, b1, W2, b2):
-    d1 = layers.Dense(*W1.shape, rng=np.random.default_rng(0))
-    d2 = layers.Dense(*W2.shape, rng=np.random.default_rng(0))
-    d1.params.update(W=W1.copy(), b=b1.copy())
-    d2.params.update(W=W2.copy(), b=b2.copy())
-    net = layers.Sequential(d1, activations.Sigmoid(), d2, activations.Sigmoid())
+    net = layers.Sequential(*_two_dense(W1, b1, W2, b2, activations.Sigmoid()).layers, activations.Sigmoid())
     loss, dZ = losses.SquaredError(reduction="sum")(net.forward(X), T)
     net.backward(dZ)
-    return loss, {"W1": d1.grads["W"], "b1": d1.grads["b"], "W2": d2.grads["W"], "b2": d2.grads["b"]}
+    return loss, params.as_dict(net, grads=True)
 
 
 def compare_backprop(backprop_two_layer, X, T, W1, b1, W2, b2, case, show=True):

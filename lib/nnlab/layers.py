@@ -100,7 +100,7 @@ class BatchNorm:
         X = as_2d("X", X, self.params["gamma"].size, finite=False)
         if train:
             if X.shape[0] < 2:
-                raise ValueError(f"BatchNorm needs a batch of at least 2 samples in train mode, got {X.shape[0]}")
+                raise ValueError(f"X must hold at least 2 samples for BatchNorm in train mode (a batch mean and variance), got {X.shape[0]}")
             if not np.all(np.isfinite(X)):  # one NaN batch would poison the running statistics for good
                 raise ValueError("X contains NaN or infinite values: BatchNorm in train mode would store "
                                  "them in its running statistics")

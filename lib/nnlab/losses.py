@@ -8,6 +8,13 @@ import numpy as np
 from ._checks import as_2d, as_targets, choice
 
 
+def _predictions(y_hat):
+    y_hat = as_2d("y_hat", y_hat, finite=False)  # NaN predictions give a NaN loss
+    if len(y_hat) == 0:
+        raise ValueError("y_hat must hold at least one prediction, got shape (0, K)")
+    return y_hat
+
+
 class Loss:
     """Base class. ``loss(y_hat, y)`` checks its input, then returns ``value_and_grad(y_hat, t)``.
 
@@ -26,7 +33,7 @@ class Loss:
         return as_targets("y", y, len(np.atleast_1d(y)) if n is None else n, k)
 
     def __call__(self, y_hat, y):
-        y_hat = as_2d("y_hat", y_hat, finite=False)  # NaN predictions give a NaN loss
+        y_hat = _predictions(y_hat)
         return self.value_and_grad(y_hat, self.targets(y, *y_hat.shape))
 
     def _same_shape(self, y_hat, t):
@@ -59,7 +66,7 @@ class BinaryCrossEntropy(Loss):
         return t
 
     def __call__(self, y_hat, y):
-        y_hat = as_2d("y_hat", y_hat, finite=False)
+        y_hat = _predictions(y_hat)
         lo, hi = y_hat.min(initial=0.5), y_hat.max(initial=0.5)    # NaN passes: a diverged net's loss is NaN
         if lo < 0 or hi > 1:
             raise ValueError(f"y_hat must hold probabilities in [0, 1] for binary cross-entropy (a sigmoid "

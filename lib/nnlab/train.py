@@ -168,11 +168,8 @@ def _check_fit(model, X, y, loss, optimizer, lr, epochs, batch_size, rng, X_val,
     if n == 0:
         raise ValueError("X must hold at least one sample, got shape (0, D)")
     loss_fn = get_loss(loss)
-    y = _targets("y", y, n, loss_fn)
     n_out = _widths(model)[1] if isinstance(model, Sequential) else None
-    if n_out is not None and y.ndim == 2 and y.shape[1] != n_out:
-        raise ValueError(f"y must have {n_out} column(s) to match the model's {n_out} output unit(s), "
-                         f"got shape {y.shape}")
+    y = _targets("y", y, n, loss_fn, n_out)
     if optimizer is not None and lr is not None:
         raise ValueError(f"give either optimizer or lr, not both: the optimizer {optimizer!r} has its own "
                          f"learning rate")
@@ -189,23 +186,38 @@ def _check_fit(model, X, y, loss, optimizer, lr, epochs, batch_size, rng, X_val,
         raise TypeError(f"clip must be None, ClipByValue(min, max) or ClipByNorm(max_norm), got {clip!r}")
     if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
         raise TypeError(f"early_stopping must be None or EarlyStopping(patience), got {early_stopping!r}")
-    if callback is not None and not callable(callback):
+    if callback is not None and (isinstance(callback, type) or not callable(callback)):
         raise TypeError(f"callback must be a function f(model, step), got {type(callback).__name__}")
     if (X_val is None) != (y_val is None):
         raise ValueError("X_val and y_val must be given together")
     if X_val is not None:
         X_val = as_2d("X_val", X_val, X.shape[1])
-        y_val = _targets("y_val", y_val, len(X_val), loss_fn)
+        if len(X_val) == 0:
+            raise ValueError("X_val must hold at least one sample, got shape (0, D)")
+        y_val = _targets("y_val", y_val, len(X_val), loss_fn, n_out)
     if early_stopping is not None and X_val is None:
         raise ValueError("early_stopping needs validation data X_val, y_val")
     return X, y, X_val, y_val, loss_fn, optimizer, batch_size
 
 
-def _targets(name, y, n, loss_fn):
-    if np.ndim(y) == 1 and isinstance(loss_fn, SoftmaxCrossEntropy):  # integer class labels (N,)
+def _targets(name, y, n, loss_fn, n_out):
+    """y checked for the loss and for a model with n_out output units (None: unknown)."""
+    try:
+        one_d = np.ndim(y) == 1
+    except ValueError as err:                     # ragged nested lists
+        raise TypeError(f"{name} must be an array of numbers: {err}") from None
+    if one_d and isinstance(loss_fn, SoftmaxCrossEntropy):  # integer class labels (N,)
         y = np.asarray(y)
         if len(y) != n:
             raise ValueError(f"{name} must have {n} labels to match the samples, got shape {y.shape}")
-        return loss_fn.targets(y, n)
+        return loss_fn.targets(y, n, n_out)
     y = as_targets(name, y, n)
-    return loss_fn.targets(y, n) if hasattr(loss_fn, "targets") else y
+    if n_out is not None and y.shape[1] != n_out:
+        raise ValueError(f"{name} must have {n_out} column(s) to match the model's {n_out} output unit(s), "
+                         f"got shape {y.shape}")
+    if hasattr(loss_fn, "targets"):
+        try:
+            return loss_fn.targets(y, n)
+        except ValueError as err:
+            raise ValueError(str(err).replace("y must", f"{name} must", 1)) from None
+    return y

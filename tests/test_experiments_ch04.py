@@ -5,10 +5,10 @@ from matplotlib.figure import Figure
 
 import nnlab
 from nnlab import data
-from nnlab.activations import Step, Tanh
-from nnlab.gradcheck import numerical_gradient, rel_error
+from nnlab.activations import Linear, Tanh
 from nnlab.layers import Dense, Sequential
 from nnlab.losses import SquaredError
+from nnlab.params import as_dict
 from nnlab.experiments import ch04_mlp_xor as ch04
 
 
@@ -43,10 +43,25 @@ def test_collapse_linear_by_hand():
 # ------------------------------------------------------------------ XOR by hand
 def test_hand_set_weights_give_exactly_the_xor_table():
     X, y = data.xor_table()
-    H, Z = ch04.two_layer(X, ch04.hand_xor_params(), Step(), Step())
+    net = ch04.xor_network(ch04.hand_xor_params(), "step")
+    Z = net.forward(X)
+    H = net.layers[1].out
     np.testing.assert_array_equal(H, [[0, 1], [1, 1], [1, 1], [1, 0]])   # columns: OR, NAND
     np.testing.assert_array_equal(Z[:, 0], y)
     np.testing.assert_array_equal(Z[:, 0], [0, 1, 1, 0])
+
+
+def test_xor_network_holds_the_given_weights_and_checks_them():
+    hand = ch04.hand_xor_params()
+    net = ch04.xor_network(hand, "sigmoid")
+    for name, value in as_dict(net).items():
+        np.testing.assert_array_equal(value, hand[name])
+    with pytest.raises(ValueError, match="W1"):
+        ch04.xor_network({**hand, "W1": np.ones((3, 2))})
+    with pytest.raises(ValueError, match="activation"):
+        ch04.xor_network(hand, "square")
+    with pytest.raises(TypeError, match="params"):
+        ch04.xor_network([1.0, 2.0])
 
 
 def test_best_single_line_gets_three_of_four_on_xor_and_four_on_and_or():
@@ -109,55 +124,76 @@ def test_learned_params_start_from_the_mlp_initialisation():
     np.testing.assert_array_equal(params["W1"], model.layers[0].params["W"])
     np.testing.assert_array_equal(params["W2"], model.layers[2].params["W"])
     assert losses.shape == (0,)
-    params["W1"][0, 0] = 99.0                            # a copy: the cache is not changed
-    assert ch04.learned_xor_params(seed=3, epochs=0)[0]["W1"][0, 0] != 99.0
     with pytest.raises(ValueError, match="epochs"):
-        ch04.learned_xor_params(seed=0, epochs=15)
+        ch04.learned_xor_params(seed=0, epochs=301)
     with pytest.raises(ValueError, match="weights"):
         ch04.xor_hidden_view_compute("random")
 
 
+def test_xor_snapshots_are_the_weights_after_that_many_epochs_of_fit():
+    snaps, losses = ch04.xor_training(0)
+    assert len(snaps) == ch04.XOR_MAX_EPOCHS + 1 and losses.shape == (ch04.XOR_MAX_EPOCHS,)
+    rng = np.random.default_rng(0)
+    model = nnlab.mlp([2, 2, 1], rng=rng, activation="sigmoid", output_activation="sigmoid")
+    X, y = ch04.xor_data()
+    history = nnlab.fit(model, X, y, loss="bce", optimizer=nnlab.SGD(ch04.XOR_LR, momentum=ch04.XOR_MOMENTUM),
+                        epochs=37, rng=rng)
+    for name, value in as_dict(model).items():
+        np.testing.assert_array_equal(snaps[37][name], value)
+    np.testing.assert_array_equal(losses[:37], history.train_loss)
+
+
 # ------------------------------------------------------------------ experiment 2: hidden units
-def test_train_tanh_1d_matches_nnlab_layers_step_by_step(rng):
-    X, y = rng.uniform(-1, 1, size=(9, 1)), rng.normal(size=(9, 1))
-    p0 = ch04.init_tanh_1d(4, rng=rng)
-    p0["b2"] = np.array([0.3])
-    mine, losses = ch04.train_tanh_1d(X, y, p0, epochs=3, lr=0.1, momentum=0.9)
-    model = Sequential(Dense(1, 4, rng=rng), Tanh(), Dense(4, 1, rng=rng))
-    model.layers[0].params.update(W=p0["W1"].copy(), b=p0["b1"].copy())
-    model.layers[2].params.update(W=p0["W2"].copy(), b=p0["b2"].copy())
-    opt, loss = nnlab.SGD(0.1, momentum=0.9), SquaredError()
-    ref_losses = []
-    for _ in range(3):
-        value, d = loss(model.forward(X, train=True), y)
-        ref_losses.append(value)
-        model.backward(d)
-        opt.step(model)
-    np.testing.assert_allclose(losses, ref_losses, rtol=1e-12)
-    np.testing.assert_allclose(mine["W1"], model.layers[0].params["W"], rtol=1e-12)
-    np.testing.assert_allclose(mine["b2"], model.layers[2].params["b"], rtol=1e-12)
+def test_tanh_1d_network_starts_with_its_bends_inside_the_data():
+    start = ch04.init_tanh_1d(5, rng=np.random.default_rng(4))
+    model = ch04.tanh_1d_network(5, rng=np.random.default_rng(4))
+    assert isinstance(model.layers[1], Tanh) and isinstance(model.layers[3], Linear)
+    for name, value in as_dict(model).items():
+        np.testing.assert_array_equal(value, start[name])
+    kinks = -start["b1"] / start["W1"][0]                 # tanh(w x + b) switches at x = -b / w
+    assert np.all(np.abs(kinks) <= 1) and np.all(np.abs(start["W1"]) >= 2)
+    with pytest.raises(ValueError, match="hidden"):
+        ch04.tanh_1d_network(0, rng=np.random.default_rng(0))
 
 
-def test_train_tanh_1d_first_step_is_minus_lr_times_the_numerical_gradient(rng):
-    X, y = rng.uniform(-1, 1, size=(6, 1)), rng.normal(size=(6, 1))
-    p0 = ch04.init_tanh_1d(3, rng=rng)
-    lr = 1e-3
-    p1, _ = ch04.train_tanh_1d(X, y, p0, epochs=1, lr=lr, momentum=0.0)
-    work = {k: v.copy() for k, v in p0.items()}
+def test_hidden_units_fit_is_the_sum_of_the_units_the_text_writes_out():
+    d = ch04.hidden_units_fit_compute(4, "abs", epochs=50)
+    # rebuild the trained network: the same start, the same nnlab.fit
+    rng = np.random.default_rng(ch04.FIT_INIT_SEED)
+    model = ch04.tanh_1d_network(4, rng=rng)
+    X, y = ch04.fit_data("abs")
+    first_loss, _ = SquaredError()(model.forward(X), y)
+    assert d["losses"].shape == (50,)
+    np.testing.assert_allclose(d["losses"][0], first_loss, rtol=1e-12)    # losses are before each update
+    nnlab.fit(model, X, y, loss=SquaredError(), optimizer=nnlab.SGD(ch04.FIT_LR, momentum=ch04.FIT_MOMENTUM),
+              epochs=50, rng=rng, shuffle=False)
+    p = as_dict(model)
+    # y_hat(x) = sum_j W_j tanh(w_j x + b_j) + b, written out
+    parts = np.tanh(d["xs"][:, None] * p["W1"][0] + p["b1"]) * p["W2"][:, 0]
+    np.testing.assert_allclose(d["parts"], parts, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(parts.sum(axis=1) + p["b2"][0], d["fit"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(d["fit"], model(d["xs"][:, None])[:, 0], rtol=1e-12, atol=1e-15)
 
-    def loss():
-        Z = np.tanh(X @ work["W1"] + work["b1"]) @ work["W2"] + work["b2"]
-        return 0.5 * np.mean((Z - y) ** 2)
 
-    for k in work:
-        assert rel_error((p0[k] - p1[k]) / lr, numerical_gradient(loss, work[k])) < 1e-6
+def test_compute_is_pure_and_caching_is_declared_on_the_experiments():
+    for name in dir(ch04):
+        assert not hasattr(getattr(ch04, name), "cache_info"), f"{name} is cached at module level"
+    assert all(factory().cache > 0 for factory in ch04.EXPERIMENTS.values())
+    a = ch04.hidden_units_fit_compute(2, "bump", epochs=20)
+    a["fit"][:] = 99.0
+    b = ch04.hidden_units_fit_compute(2, "bump", epochs=20)
+    assert np.all(b["fit"] != 99.0)
+    np.testing.assert_array_equal(b["losses"], ch04.hidden_units_fit_compute(2, "bump", epochs=20)["losses"])
+    first = ch04.xor_hidden_view_compute("learned", epochs=30, seed=1)
+    first["params"]["W1"][0, 0] = 99.0
+    assert ch04.xor_hidden_view_compute("learned", epochs=30, seed=1)["params"]["W1"][0, 0] != 99.0
 
 
 def test_more_hidden_units_fit_the_sine_better():
     one, eight = ch04.hidden_units_fit_compute(1, "sine"), ch04.hidden_units_fit_compute(8, "sine")
     # one tanh cannot bend twice; eight fit to about the noise level
     assert one["mse"] > 0.05 and eight["mse"] < 0.001
-    np.testing.assert_allclose(eight["parts"].sum(axis=1) + eight["b2"], eight["fit"], rtol=1e-12)
+    np.testing.assert_allclose(eight["parts"].sum(axis=1) + eight["b2"], eight["fit"], rtol=1e-12, atol=1e-12)
     assert eight["parts"].shape == (201, 8)
     assert eight["train_mse"] < 2 * ch04.FIT_NOISE ** 2
 

@@ -1,11 +1,9 @@
 """Chapter 4 experiments: XOR seen from the hidden layer, and how many hidden units a 1-D fit needs.
 
 Also the small math the chapter shows: two linear layers collapse into one, the hand-set XOR
-network, the best single line for a 2-D labelling, and a compact two-layer tanh regressor.
-Weights follow ``Dense``: Y = f(X W1 + b1), Z = g(Y W2 + b2) with W1: (D, H), W2: (H, K).
+network, the best single line for a 2-D labelling. Every network is an ``nnlab.mlp``; weights are
+named as in ``nnlab.params``: Y = f(X W1 + b1), Z = g(Y W2 + b2) with W1: (D, H), W2: (H, K).
 """
-import functools
-
 import numpy as np
 
 from .. import data
@@ -13,8 +11,10 @@ from ..viz import plots
 from .._checks import as_2d, choice, generator, number
 from ..activations import Sigmoid
 from ..experiment import Experiment, dropdown, slider
-from ..layers import mlp
+from ..layers import Sequential, mlp
+from ..losses import SquaredError
 from ..optim import SGD
+from ..params import as_dict, load_dict
 from ..train import fit
 
 SIGMOID = Sigmoid()
@@ -26,6 +26,12 @@ def collapse_linear(W1, b1, W2, b2):
 
     W1: (D, H), b1: (H,), W2: (H, K), b2: (K,) -> W: (D, K), b: (K,).
     """
+    W1, b1, W2, b2 = _check_collapse(W1, b1, W2, b2)
+    return W1 @ W2, b1 @ W2 + b2
+
+
+def _check_collapse(W1, b1, W2, b2):
+    """The arguments of collapse_linear as float arrays whose shapes chain."""
     W1, W2 = np.asarray(W1, dtype=float), np.asarray(W2, dtype=float)
     b1, b2 = np.asarray(b1, dtype=float), np.asarray(b2, dtype=float)
     if W1.ndim != 2 or W2.ndim != 2 or W1.shape[1] != W2.shape[0]:
@@ -33,7 +39,7 @@ def collapse_linear(W1, b1, W2, b2):
     if b1.shape != (W1.shape[1],) or b2.shape != (W2.shape[1],):
         raise ValueError(f"b1 must have shape ({W1.shape[1]},) and b2 shape ({W2.shape[1]},), "
                          f"got {b1.shape} and {b2.shape}")
-    return W1 @ W2, b1 @ W2 + b2
+    return W1, b1, W2, b2
 
 
 def hand_xor_params():
@@ -45,11 +51,16 @@ def hand_xor_params():
             "W2": np.array([[1.0], [1.0]]), "b2": np.array([-1.5])}
 
 
-def two_layer(X, params, f, g):
-    """Y = f(X W1 + b1), Z = g(Y W2 + b2). X: (N, D) -> Y: (N, H), Z: (N, K); f, g act elementwise."""
-    X = as_2d("X", X, np.shape(params["W1"])[0])
-    Y = f(X @ params["W1"] + params["b1"])
-    return Y, g(Y @ params["W2"] + params["b2"])
+def xor_network(params, activation="sigmoid"):
+    """The 2-2-1 network nnlab.mlp([2, 2, 1]) with `activation` in every unit and the weights
+    {'W1': (2, 2), 'b1': (2,), 'W2': (2, 1), 'b2': (1,)} loaded into it (nnlab.params.load_dict).
+
+    After model.forward(X), model.layers[1].out holds the hidden codes (N, 2).
+    """
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict {{'W1', 'b1', 'W2', 'b2'}} of arrays, got {type(params).__name__}")
+    model = mlp([2, 2, 1], rng=np.random.default_rng(0), activation=activation, output_activation=activation)
+    return load_dict(model, params)   # the random start drawn by mlp is overwritten
 
 
 def best_line(X, y, *, n_angles=720):
@@ -85,7 +96,7 @@ def separates(w, b, X, y):
 
 # ---------------------------------------------------------------- 1. XOR from the hidden layer
 XOR_N, XOR_NOISE, XOR_DATA_SEED = 40, 0.1, 0
-XOR_LR, XOR_MOMENTUM, XOR_MAX_EPOCHS, XOR_CHUNK = 1.0, 0.9, 300, 10
+XOR_LR, XOR_MOMENTUM, XOR_MAX_EPOCHS = 1.0, 0.9, 300
 
 
 def xor_data():
@@ -93,39 +104,30 @@ def xor_data():
     return data.xor(XOR_N, noise=XOR_NOISE, rng=np.random.default_rng(XOR_DATA_SEED))
 
 
-@functools.lru_cache(maxsize=16)
-def _xor_training(seed):
-    """Train a 2-2-1 sigmoid network with nnlab.fit for XOR_MAX_EPOCHS full-batch epochs.
+def xor_training(seed):
+    """Train the 2-2-1 sigmoid network with nnlab.fit for XOR_MAX_EPOCHS full-batch epochs.
 
-    Returns (snapshots, losses): the parameters every XOR_CHUNK epochs (index e // XOR_CHUNK),
-    and the training loss after each epoch. Cached: the result depends on seed only.
+    Returns (snapshots, losses): snapshots[e] = the parameters after e epochs (e = 0 .. XOR_MAX_EPOCHS,
+    as nnlab.params.as_dict, kept by fit's callback), losses (XOR_MAX_EPOCHS,) = the training loss
+    after each epoch.
     """
+    number("seed", seed, low=0, integer=True)
     rng = np.random.default_rng(seed)
     model = mlp([2, 2, 1], rng=rng, activation="sigmoid", output_activation="sigmoid")
     X, y = xor_data()
-    opt = SGD(XOR_LR, momentum=XOR_MOMENTUM)
-
-    def snapshot():
-        d, o = model.layers[0].params, model.layers[2].params
-        return {"W1": d["W"].copy(), "b1": d["b"].copy(), "W2": o["W"].copy(), "b2": o["b"].copy()}
-
-    snaps, losses = [snapshot()], []
-    for _ in range(XOR_MAX_EPOCHS // XOR_CHUNK):
-        history = fit(model, X, y, loss="bce", optimizer=opt, epochs=XOR_CHUNK, rng=rng)
-        losses.extend(history.train_loss)
-        snaps.append(snapshot())
-    return tuple(snaps), np.array(losses)
+    start = as_dict(model)
+    history = fit(model, X, y, loss="bce", optimizer=SGD(XOR_LR, momentum=XOR_MOMENTUM), epochs=XOR_MAX_EPOCHS,
+                  rng=rng, callback=lambda m, step: as_dict(m))   # full batch: one update per epoch
+    return [start] + history.logs, np.array(history.train_loss)
 
 
 def learned_xor_params(seed=0, epochs=XOR_MAX_EPOCHS):
-    """Parameters of the 2-2-1 sigmoid network after `epochs` (a multiple of 10) epochs of nnlab.fit,
-    and the loss per epoch up to then. -> (params dict, losses (epochs,))."""
+    """Parameters of the 2-2-1 sigmoid network after `epochs` epochs of nnlab.fit, and the loss per
+    epoch up to then. -> (params dict, losses (epochs,))."""
     number("seed", seed, low=0, integer=True)
     number("epochs", epochs, low=0, high=XOR_MAX_EPOCHS, integer=True)
-    if epochs % XOR_CHUNK:
-        raise ValueError(f"epochs must be a multiple of {XOR_CHUNK}, got {epochs}")
-    snaps, losses = _xor_training(seed)
-    return {k: v.copy() for k, v in snaps[epochs // XOR_CHUNK].items()}, losses[:epochs].copy()
+    snaps, losses = xor_training(seed)
+    return snaps[epochs], losses[:epochs]
 
 
 def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_EPOCHS, seed=0, *, steps=101):
@@ -141,24 +143,32 @@ def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_E
     """
     choice("weights", weights, ("hand-set", "learned"))
     number("steepness", steepness, low=0, low_open=True)
+    number("epochs", epochs, low=0, high=XOR_MAX_EPOCHS, integer=True)
+    number("seed", seed, low=0, integer=True)
     if weights == "hand-set":
         params = {k: steepness * v for k, v in hand_xor_params().items()}
         losses = full_losses = None
     else:
-        params, losses = learned_xor_params(seed, epochs)
-        full_losses = _xor_training(seed)[1].copy()
+        snaps, full_losses = xor_training(seed)
+        params, losses = snaps[epochs], full_losses[:epochs]
+    net = xor_network(params, "sigmoid")
+    output_unit = Sequential(net.layers[2:])          # the output layer alone, fed with hidden codes
     X, y = xor_data()
     corners, cy = data.xor_table()
-    H, Z = two_layer(X, params, SIGMOID, SIGMOID)
-    Hc, Zc = two_layer(corners, params, SIGMOID, SIGMOID)
+    Z = net.forward(X)
+    H = net.layers[1].out
+    Zc = net.forward(corners)
+    Hc = net.layers[1].out
     g = np.linspace(-0.5, 1.5, steps)
     G1, G2 = np.meshgrid(g, g)
-    _, Zgrid = two_layer(np.c_[G1.ravel(), G2.ravel()], params, SIGMOID, SIGMOID)
+    Zgrid = net.forward(np.c_[G1.ravel(), G2.ravel()])
     h = np.linspace(-0.05, 1.05, steps)
     H1, H2 = np.meshgrid(h, h)
-    Zhidden = SIGMOID(np.c_[H1.ravel(), H2.ravel()] @ params["W2"] + params["b2"])
+    Zhidden = output_unit.forward(np.c_[H1.ravel(), H2.ravel()])
     w_sep, b_sep, n_sep = best_line(Hc, cy)
+    a = np.linspace(-2, 2, 401)
     return {"shared": shared_codes(Hc, cy), "margin": float(np.min(np.abs(Hc @ w_sep + b_sep))),
+            "distances": Hc @ w_sep + b_sep, "squash": (a, (a >= 0).astype(float), SIGMOID(steepness * a)),
             "weights": weights, "steepness": steepness, "epochs": epochs, "seed": seed, "params": params,
             "X": X, "y": y, "H": H, "acc": float(np.mean((Z[:, 0] >= 0.5) == (y == 1))),
             "corners": corners, "cy": cy, "Hc": Hc, "Zc": Zc[:, 0],
@@ -225,7 +235,7 @@ def xor_hidden_view_draw(d, fig):
     if n == 4:
         plots.line_2d(w, b, ax_hid, color=plots.OKABE_ITO[5], lw=1.5, ls="--", label="a separating line")
         if d["margin"] < 0.03:
-            _margin_strip(ax_hid, d["Hc"] @ w + b, d["cy"])
+            _margin_strip(ax_hid, d["distances"], d["cy"])
     for i, j in d["shared"]:
         names = " and ".join(f"({c[0]:.0f},{c[1]:.0f})" for c in d["corners"][[i, j]])
         code = d["Hc"][i]
@@ -250,9 +260,9 @@ def xor_hidden_view_draw(d, fig):
         ax_3.set_ylim(0, max(0.8, float(full.max()) * 1.05))
         ax_3.set_title(f"learned: seed {d['seed']}, {d['epochs']} epochs", fontsize=9)
     else:
-        z = np.linspace(-2, 2, 401)
-        ax_3.plot(z, (z >= 0).astype(float), color="0.6", lw=1.5, ls="--", label="step")
-        ax_3.plot(z, SIGMOID(d["steepness"] * z), color=plots.OKABE_ITO[0], lw=2,
+        z, step, squashed = d["squash"]
+        ax_3.plot(z, step, color="0.6", lw=1.5, ls="--", label="step")
+        ax_3.plot(z, squashed, color=plots.OKABE_ITO[0], lw=2,
                   label=f"$\\sigma({d['steepness']:g}\\,a)$")
         ax_3.set_xlabel("hand-set pre-activation $a$")
         ax_3.set_ylabel("unit output")
@@ -265,10 +275,10 @@ def xor_hidden_view():
         "XOR through the hidden layer: input space and hidden space",
         [dropdown("weights", ["hand-set", "learned"], "hand-set"),
          slider("steepness", 0.5, 20.0, 0.5, 20.0, label="steepness (hand-set)", static=(1.0, 2.0, 3.0, 20.0)),
-         slider("epochs", 0, XOR_MAX_EPOCHS, XOR_CHUNK, XOR_MAX_EPOCHS, label="epochs (learned)",
+         slider("epochs", 0, XOR_MAX_EPOCHS, 10, XOR_MAX_EPOCHS, label="epochs (learned)",
                 static=(0, 60, 300)),
          slider("seed", 0, 9, 1, 0, label="seed (learned)", static=(0, 6))],
-        xor_hidden_view_compute, xor_hidden_view_draw, figsize=(11, 4.5),
+        xor_hidden_view_compute, xor_hidden_view_draw, figsize=(11, 4.5), cache=64,
         alt="Left: the unit square with the XOR points, the network's output regions and the two hidden "
             "units' lines. Middle: the same points mapped to the hidden units' outputs, with the output "
             "unit's line. Right: the training loss or the hidden units' squashing curve")
@@ -294,34 +304,11 @@ def init_tanh_1d(hidden, *, rng, slope=(2.0, 6.0), kinks=(-1.0, 1.0)):
             "b2": np.zeros(1)}
 
 
-def train_tanh_1d(X, y, params, *, epochs=FIT_EPOCHS, lr=FIT_LR, momentum=FIT_MOMENTUM):
-    """Full-batch gradient descent with momentum on L = 1/2 mean (Z - y)^2, Z = tanh(X W1 + b1) W2 + b2.
-
-    The same update as nnlab's Dense/Tanh layers with SquaredError and SGD(lr, momentum), written
-    out for speed. X: (N, 1), y: (N, 1); params as from init_tanh_1d (not changed).
-    -> (trained params, losses (epochs,) before each update).
-    """
-    X = as_2d("X", X, 1)
-    y = as_2d("y", y, 1)
-    if len(y) != len(X):
-        raise ValueError(f"y must have {len(X)} rows to match X, got shape {y.shape}")
-    number("epochs", epochs, low=0, integer=True)
-    number("lr", lr, low=0, low_open=True)
-    number("momentum", momentum, low=0, high=1, high_open=True)
-    p = {k: np.array(v, dtype=float) for k, v in params.items()}
-    v = {k: np.zeros_like(a) for k, a in p.items()}
-    n = len(X)
-    losses = np.empty(epochs)
-    for e in range(epochs):
-        Y = np.tanh(X @ p["W1"] + p["b1"])             # (N, H)
-        R = (Y @ p["W2"] + p["b2"] - y) / n            # dL/dZ, (N, 1)
-        losses[e] = 0.5 * n * float(R[:, 0] @ R[:, 0])
-        dA = (R @ p["W2"].T) * (1 - Y ** 2)            # dL/d(pre-activation), (N, H)
-        g = {"W2": Y.T @ R, "b2": R.sum(axis=0), "W1": X.T @ dA, "b1": dA.sum(axis=0)}
-        for k in p:
-            v[k] = momentum * v[k] - lr * g[k]
-            p[k] += v[k]
-    return p, losses
+def tanh_1d_network(hidden, *, rng):
+    """nnlab.mlp([1, hidden, 1]) with tanh hidden units and a linear output, started from init_tanh_1d."""
+    start = init_tanh_1d(hidden, rng=rng)
+    model = mlp([1, hidden, 1], rng=rng, activation="tanh", output_activation="linear")
+    return load_dict(model, start)   # the random start drawn by mlp is overwritten
 
 
 def fit_data(target):
@@ -330,33 +317,32 @@ def fit_data(target):
     return data.regression_1d(FIT_N, noise=FIT_NOISE, rng=np.random.default_rng(FIT_DATA_SEED), target=target)
 
 
-@functools.lru_cache(maxsize=256)
-def _trained_1d(hidden, target, epochs, seed):
-    """Cached training run (the result depends only on these four values)."""
-    X, y = fit_data(target)
-    return train_tanh_1d(X, y, init_tanh_1d(hidden, rng=np.random.default_rng(seed)), epochs=epochs)
-
-
 def hidden_units_fit_compute(hidden=3, target="sine", *, epochs=FIT_EPOCHS, seed=FIT_INIT_SEED, steps=201):
     """Train a 1-`hidden`-1 tanh network on noisy samples of a target and measure its error.
 
+    nnlab.fit, full batch, SquaredError (1/2 mean of (y_hat - y)^2), SGD(FIT_LR, momentum=FIT_MOMENTUM).
     Returns a dict: X, y (data), xs (steps,), truth, fit (steps,), parts (steps, H) = each hidden
     unit's contribution W2_j tanh(W1_j x + b1_j), b2, 'mse' (to the noise-free target on the grid),
-    'train_mse' (to the noisy data), losses. Training runs are cached per (hidden, target, epochs, seed).
+    'train_mse' (to the noisy data), losses (epochs,) before each update.
     """
     number("hidden", hidden, low=1, high=256, integer=True)
+    number("epochs", epochs, low=1, integer=True)
     number("seed", seed, low=0, integer=True)
+    number("steps", steps, low=2, integer=True)
     X, y = fit_data(target)
-    params, losses = _trained_1d(hidden, target, epochs, seed)
-    params, losses = {k: v.copy() for k, v in params.items()}, losses.copy()
+    rng = np.random.default_rng(seed)
+    model = tanh_1d_network(hidden, rng=rng)
+    history = fit(model, X, y, loss=SquaredError(), optimizer=SGD(FIT_LR, momentum=FIT_MOMENTUM),
+                  epochs=epochs, rng=rng, shuffle=False)
+    train_mse = float(np.mean((model.forward(X) - y) ** 2))
     xs = np.linspace(-1, 1, steps)
-    parts = np.tanh(xs[:, None] @ params["W1"] + params["b1"]) * params["W2"][:, 0]
-    fit_line = parts.sum(axis=1) + params["b2"][0]
+    fit_line = model.forward(xs[:, None])[:, 0]
+    W2, b2 = model.layers[2].params["W"], model.layers[2].params["b"]
+    parts = model.layers[1].out * W2[:, 0]           # hidden outputs tanh(w_j x + b_j), times W_j
     truth = data.TARGETS[target](xs)
-    train_pred = np.tanh(X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
     return {"hidden": hidden, "target": target, "X": X, "y": y, "xs": xs, "truth": truth, "fit": fit_line,
-            "parts": parts, "b2": float(params["b2"][0]), "mse": float(np.mean((fit_line - truth) ** 2)),
-            "train_mse": float(np.mean((train_pred - y) ** 2)), "losses": losses}
+            "parts": parts, "b2": float(b2[0]), "mse": float(np.mean((fit_line - truth) ** 2)),
+            "train_mse": train_mse, "losses": np.array(history.loss)}
 
 
 def error_by_hidden_units(targets=tuple(data.TARGETS), hidden=(1, 2, 3, 4, 6, 8, 16), *, seeds=(0,)):
@@ -395,7 +381,7 @@ def hidden_units_fit():
         "How many hidden units? A 1-H-1 tanh network fitted to a 1-D function",
         [slider("hidden", 1, 32, 1, 3, label="hidden units", static=(1, 2, 3, 8)),
          dropdown("target", list(data.TARGETS), "sine")],
-        hidden_units_fit_compute, hidden_units_fit_draw, figsize=(10, 3.8),
+        hidden_units_fit_compute, hidden_units_fit_draw, figsize=(10, 3.8), cache=64,
         alt="Left: noisy samples of a 1-D target, the target and the trained network's fit. Right: the "
             "contribution of each hidden unit, a scaled tanh curve")
 

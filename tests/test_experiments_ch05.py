@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import nnlab
 from nnlab.topics import perturb
 from nnlab.experiments import ch05_perturbation as ch
 
@@ -11,6 +12,9 @@ def test_problem_sizes_and_loss():
     assert obj.size == theta.size == 2 * 8 + 8 + 8 + 1
     assert obj.X.shape == (ch.N_SAMPLES, 2)
     assert 0 < obj.loss(theta) < 0.5      # squared error / 2 of a sigmoid output against 0/1 labels
+    model = nnlab.mlp([2, 8, 1], rng=np.random.default_rng(1))      # the chapter's start, as it says
+    np.testing.assert_array_equal(theta, nnlab.params.flatten(model))
+    assert obj.loss(theta) == nnlab.SquaredError()(model(obj.X), obj.y)[0]
 
 
 def test_cost_compute_curves_and_passes_to_target():

@@ -1,6 +1,7 @@
 """Chapter 5 experiments: learning by perturbing weights, and what it costs in forward passes."""
 import numpy as np
 
+from .. import params
 from ..topics import perturb
 from .._checks import choice, number
 from ..data import moons
@@ -21,7 +22,7 @@ def problem(hidden, *, seed=0):
     number("hidden", hidden, low=1, integer=True)
     X, y = moons(N_SAMPLES, noise=0.1, rng=np.random.default_rng(0))
     model = mlp([2, hidden, 1], rng=np.random.default_rng(seed + 1))
-    return perturb.Objective(model, X, y), perturb.get_flat(model)
+    return perturb.Objective(model, X, y), params.flatten(model)
 
 
 def run_method(method, hidden, *, budget, scale=0.3, seed=0):

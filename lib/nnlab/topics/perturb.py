@@ -8,172 +8,142 @@ That is the usual rule for reverse-mode differentiation (the "cheap gradient pri
 worst case theory bounds the ratio by a small constant, about 4 to 5 (Griewank & Walther,
 *Evaluating Derivatives*, 2nd ed., SIAM 2008; Baydin et al., JMLR 18(153), 2018).
 
-All methods work on the flat parameter vector ``theta`` (P,) of an nnlab ``Sequential``
-made of ``Dense`` layers and activations: ``get_flat`` / ``set_flat`` move between the two.
+Every method sees the network only through ``Objective``: the training loss as a function of the
+flat parameter vector ``theta`` (P,) of ``nnlab.params.flatten``. The loss is the network's own
+forward pass and ``nnlab.SquaredError``; the gradient its own backward pass. Scheme (a)
+(``perturb_one``) and scheme (b) (``perturb_all``) are loops written out, because the loop is the
+lesson; the backprop baseline (``gradient_descent``) is ``nnlab.fit``.
 """
+import copy
+
 import numpy as np
 
-from .._checks import as_2d, as_targets, generator, number
-from ..activations import Activation
-from ..layers import Dense
+from .. import params
+from .._checks import as_2d, choice, generator, instance, number
+from ..layers import Sequential, _widths
+from ..losses import SquaredError
+from ..train import fit
 
 GRAD_PASSES = 3  # forward passes counted for one gradient by backprop: 1 forward + about 2 backward
 
-def _params(model):
-    if not hasattr(model, "parameters"):
-        raise TypeError(f"model must be an nnlab Sequential (with .parameters()), got {type(model).__name__}")
-    return [p for _, _, p, _ in model.parameters()]
 
-
+# Thin wrappers over nnlab.params, kept while chapter 7's code still imports them: use
+# nnlab.params.flatten / flatten(grads=True) / assign instead.
 def get_flat(model):
-    """All parameters of model, concatenated in ``model.parameters()`` order: a new array (P,)."""
-    params = _params(model)
-    return np.concatenate([p.ravel() for p in params]) if params else np.zeros(0)
+    """nnlab.params.flatten(model): all parameters as one new vector (P,)."""
+    return params.flatten(model)
 
 
 def get_flat_grad(model):
-    """All gradients of model (after ``backward``), in the order of ``get_flat``: (P,)."""
-    return np.concatenate([g.ravel() for _, _, _, g in model.parameters()])
+    """nnlab.params.flatten(model, grads=True): all gradients (after ``backward``) as one vector (P,)."""
+    return params.flatten(model, grads=True)
 
 
 def set_flat(model, theta):
-    """Write theta (P,) into model's parameters in place; returns model."""
-    params = _params(model)
-    theta = np.asarray(theta, dtype=float)
-    size = sum(p.size for p in params)
-    if theta.shape != (size,):
-        raise ValueError(f"theta must have shape ({size},) (the model's parameter count), got {theta.shape}")
-    start = 0
-    for p in params:
-        p[...] = theta[start:start + p.size].reshape(p.shape)
-        start += p.size
-    return model
+    """nnlab.params.assign(model, theta): write theta (P,) into model in place; returns model."""
+    return params.assign(model, theta)
 
 
 class Objective:
-    """The training loss L(theta) = 1/N sum_n 1/2 ||z_n - t_n||^2 of a Dense/activation Sequential.
+    """The training loss L(theta) = 1/N sum_n 1/2 ||z_n - t_n||^2 of a network, as a function of
+    its flat parameter vector theta (P,), in the order of ``nnlab.params.names(model)``.
 
+    L(theta) writes theta into the network (``nnlab.params.assign``), runs its forward pass in test
+    mode and applies ``nnlab.SquaredError``; the gradient is the network's backward pass. The
+    Objective works on its own copy of model: the model passed in is never changed.
     ``forward_passes`` counts every evaluation: ``loss`` 1, ``losses`` one per row, ``grad`` GRAD_PASSES.
-    X: (N, D), y: (N,) or (N, K). theta: (P,) as in ``get_flat(model)``.
+    X: (N, D), y: (N,) or (N, K).
     """
 
     def __init__(self, model, X, y):
-        self.layers = []  # ("dense", W slice, W shape, b slice) or ("act", Activation)
-        start = 0
-        for i, layer in enumerate(getattr(model, "layers", None) or []):
-            if isinstance(layer, Dense):
-                n_w = layer.params["W"].size
-                n_b = layer.params["b"].size
-                self.layers.append(("dense", slice(start, start + n_w), layer.params["W"].shape,
-                                    slice(start + n_w, start + n_w + n_b)))
-                start += n_w + n_b
-            elif isinstance(layer, Activation):
-                self.layers.append(("act", layer))
-            else:
-                raise TypeError(f"model.layers[{i}] must be Dense or an activation, got {type(layer).__name__}")
-        if not self.layers:
-            raise TypeError(f"model must be a Sequential of Dense layers and activations, got {model!r}")
-        self.size = start
-        self.X = as_2d("X", X, self.layers[0][2][0] if self.layers[0][0] == "dense" else None)
-        out = [spec[2][1] for spec in self.layers if spec[0] == "dense"][-1]
-        self.y = as_targets("y", y, len(self.X), out)
+        self.loss_fn = SquaredError()
+        self.model, self.X, self.y = _check_objective(model, X, y, self.loss_fn)
+        self.size = params.size(self.model)
         self.forward_passes = 0
 
-    def _check(self, theta, batched):
-        theta = np.asarray(theta, dtype=float)
-        want = 2 if batched else 1
-        if theta.ndim != want or theta.shape[-1] != self.size:
-            shape = "(B, %d)" % self.size if batched else "(%d,)" % self.size
-            raise ValueError(f"theta must have shape {shape}, got {theta.shape}")
-        return theta
-
-    def _forward(self, thetas):
-        """thetas (B, P) -> outputs (B, N, K), with the cache of every layer's input.
-
-        One parameter vector (B = 1) takes a plain 2-D path."""
-        single = len(thetas) == 1
-        a = self.X if single else self.X[None]
-        cache = []
-        for spec in self.layers:
-            cache.append(a)
-            if spec[0] == "dense":
-                _, ws, shape, bs = spec
-                if single:
-                    a = a @ thetas[0, ws].reshape(shape) + thetas[0, bs]
-                else:
-                    a = a @ thetas[:, ws].reshape((-1,) + shape) + thetas[:, None, bs]
-            else:
-                a = spec[1].f(a)
-        if single:
-            a, cache = a[None], [c[None] for c in cache]
-        return a, cache
-
-    def losses(self, thetas):
-        """Loss of each row of thetas (B, P) -> (B,); costs B forward passes."""
-        thetas = self._check(thetas, True)
-        self.forward_passes += len(thetas)
-        z, _ = self._forward(thetas)
-        return 0.5 * np.sum((z - self.y) ** 2, axis=(1, 2)) / len(self.X)
+    def _outputs(self, theta):
+        """The network's outputs z (N, K) at theta; uncounted."""
+        params.assign(self.model, theta)
+        return self.model.forward(self.X)
 
     def loss(self, theta):
-        """Loss at theta (P,); costs 1 forward pass."""
-        theta = self._check(theta, False)
+        """L(theta) for theta (P,); costs 1 forward pass."""
+        theta = _check_theta(self, theta, finite=False)
+        value, _ = self.loss_fn.value_and_grad(self._outputs(theta), self.y)
         self.forward_passes += 1
-        d = (self._forward(theta[None])[0] - self.y).ravel()
-        return 0.5 * float(d @ d) / len(self.X)
+        return value
+
+    def losses(self, thetas):
+        """L of each row of thetas (B, P) -> (B,); costs B forward passes."""
+        thetas = _check_theta(self, thetas, batched=True, finite=False)
+        return np.array([self.loss(theta) for theta in thetas])
 
     def grad(self, theta):
-        """(loss, dL/dtheta (P,)) by backpropagation; costs GRAD_PASSES = 3 forward passes
-        (the forward pass, and a backward pass counted as 2)."""
-        theta = self._check(theta, False)
+        """(L(theta), dL/dtheta (P,)) by the network's forward and backward pass; costs
+        GRAD_PASSES = 3 forward passes (the forward pass, and a backward pass counted as 2)."""
+        theta = _check_theta(self, theta, finite=False)
+        value, dz = self.loss_fn.value_and_grad(self._outputs(theta), self.y)
+        self.model.backward(dz)
         self.forward_passes += GRAD_PASSES
-        z, cache = self._forward(theta[None])
-        z, cache = z[0], [c[0] for c in cache]
-        dout = (z - self.y) / len(self.X)
-        g = np.empty(self.size)
-        for spec, a in zip(reversed(self.layers), reversed(cache)):
-            if spec[0] == "dense":
-                _, ws, shape, bs = spec
-                g[ws] = (a.T @ dout).ravel()
-                g[bs] = dout.sum(axis=0)
-                dout = dout @ theta[ws].reshape(shape).T
-            else:
-                dout = dout * spec[1].df(a)
-        d = (z - self.y).ravel()
-        return 0.5 * float(d @ d) / len(self.X), g
+        return value, params.flatten(self.model, grads=True)
 
 
-def _trace(n_steps):
-    return np.empty(n_steps + 1), np.empty(n_steps + 1, dtype=int)
+def _check_objective(model, X, y, loss_fn):
+    """(a private copy of model, X (N, D), targets (N, K)), or a clear error."""
+    if isinstance(model, type) or not isinstance(model, Sequential):
+        raise TypeError(f"model must be an nnlab Sequential such as nnlab.mlp([2, 8, 1], rng=rng), "
+                        f"got {model!r}")
+    if params.size(model) == 0:
+        raise ValueError(f"model must have parameters to perturb, got {model!r} with none")
+    n_in, n_out = _widths(model)
+    X = as_2d("X", X, n_in)
+    return copy.deepcopy(model), X, loss_fn.targets(y, len(X), n_out)
+
+
+def _check_theta(objective, theta, *, batched=False, finite=True):
+    """theta as a float array (P,), or (B, P) when batched; finite=False lets a diverged run's NaN through."""
+    theta = np.asarray(theta, dtype=float)
+    P = objective.size
+    if theta.ndim != (2 if batched else 1) or theta.shape[-1] != P:
+        raise ValueError(f"theta must have shape {f'(B, {P})' if batched else f'({P},)'} (one entry per "
+                         f"parameter of the network), got {theta.shape}")
+    if finite and not np.all(np.isfinite(theta)):
+        raise ValueError("theta contains NaN or infinite values")
+    return theta
 
 
 def perturb_one(objective, theta, *, n_steps, scale, rng):
-    """Scheme (a): add N(0, scale^2) to one random weight; keep it if the training loss falls.
+    """Scheme (a): add N(0, scale^2) to one random weight; keep the change if the training loss falls.
 
     Returns (theta (P,), losses (n_steps+1,), forward_passes (n_steps+1,), accepted count).
     Each step costs 1 forward pass (plus 1 at the start for the first loss).
     """
-    theta = objective._check(theta, False).copy()
-    number("n_steps", n_steps, low=0, integer=True)
-    number("scale", scale, low=0, low_open=True)
-    generator("rng", rng)
-    losses, passes = _trace(n_steps)
+    theta = _check_perturb_one(objective, theta, n_steps, scale, rng)
     best = objective.loss(theta)
-    losses[0], passes[0] = best, objective.forward_passes
-    which = rng.integers(objective.size, size=n_steps)
-    amount = scale * rng.normal(size=n_steps)
-    accepted = 0
-    for s in range(n_steps):
-        i = which[s]
+    losses, passes, accepted = [best], [objective.forward_passes], 0
+    which = rng.integers(objective.size, size=n_steps)     # the weight i of each trial
+    amount = scale * rng.normal(size=n_steps)               # and its change epsilon
+    for i, epsilon in zip(which, amount):
         old = theta[i]
-        theta[i] = old + amount[s]
+        theta[i] = old + epsilon
         trial = objective.loss(theta)
         if trial < best:
             best, accepted = trial, accepted + 1
         else:
             theta[i] = old
-        losses[s + 1], passes[s + 1] = best, objective.forward_passes
-    return theta, losses, passes, accepted
+        losses.append(best)
+        passes.append(objective.forward_passes)
+    return theta, np.array(losses), np.array(passes), accepted
+
+
+def _check_perturb_one(objective, theta, n_steps, scale, rng):
+    """A copy of theta to change, once every argument of perturb_one is checked."""
+    instance("objective", objective, Objective, "perturb.Objective(model, X, y)")
+    theta = _check_theta(objective, theta).copy()
+    number("n_steps", n_steps, low=0, integer=True)
+    number("scale", scale, low=0, low_open=True)
+    generator("rng", rng)
+    return theta
 
 
 def estimate_gradient(objective, theta, *, trials, sigma, rng, base=None):
@@ -181,15 +151,23 @@ def estimate_gradient(objective, theta, *, trials, sigma, rng, base=None):
 
     Costs ``trials`` forward passes (+1 when base, the loss at theta, is not given). Returns g (P,).
     """
-    theta = objective._check(theta, False)
-    number("trials", trials, low=1, integer=True)
-    number("sigma", sigma, low=0, low_open=True)
-    generator("rng", rng)
+    theta = _check_estimate(objective, theta, trials, sigma, rng, base)
     if base is None:
         base = objective.loss(theta)
     d = sigma * rng.normal(size=(trials, objective.size))
     gain = objective.losses(theta + d) - base
     return gain @ d / (trials * sigma ** 2)
+
+
+def _check_estimate(objective, theta, trials, sigma, rng, base):
+    instance("objective", objective, Objective, "perturb.Objective(model, X, y)")
+    theta = _check_theta(objective, theta)
+    number("trials", trials, low=1, integer=True)
+    number("sigma", sigma, low=0, low_open=True)
+    generator("rng", rng)
+    if base is not None:
+        number("base", base)
+    return theta
 
 
 def perturb_all(objective, theta, *, n_steps, sigma, trials, lr, rng):
@@ -198,38 +176,59 @@ def perturb_all(objective, theta, *, n_steps, sigma, trials, lr, rng):
     theta <- theta - lr g_hat. Each step costs trials + 1 forward passes.
     Returns (theta, losses (n_steps+1,), forward_passes (n_steps+1,)); losses[s] is L before step s+1.
     """
-    theta = objective._check(theta, False).copy()
-    number("n_steps", n_steps, low=0, integer=True)
-    number("lr", lr, low=0, low_open=True)
-    losses, passes = _trace(n_steps)
+    theta = _check_perturb_all(objective, theta, n_steps, sigma, trials, lr, rng)
+    losses, passes = [], []
     for s in range(n_steps + 1):
         base = objective.loss(theta)
-        losses[s], passes[s] = base, objective.forward_passes
-        if s == n_steps:
-            break
-        theta = theta - lr * estimate_gradient(objective, theta, trials=trials, sigma=sigma, rng=rng, base=base)
-    return theta, losses, passes
+        losses.append(base)
+        passes.append(objective.forward_passes)
+        if s < n_steps:
+            g_hat = estimate_gradient(objective, theta, trials=trials, sigma=sigma, rng=rng, base=base)
+            theta = theta - lr * g_hat
+    return theta, np.array(losses), np.array(passes)
+
+
+def _check_perturb_all(objective, theta, n_steps, sigma, trials, lr, rng):
+    theta = _check_estimate(objective, theta, trials, sigma, rng, None)
+    number("n_steps", n_steps, low=0, integer=True)
+    number("lr", lr, low=0, low_open=True)
+    return theta
 
 
 def gradient_descent(objective, theta, *, n_steps, lr):
-    """Backpropagation + gradient descent theta <- theta - lr dL/dtheta; each step costs GRAD_PASSES = 3
+    """Backpropagation + gradient descent theta <- theta - lr dL/dtheta from theta: ``nnlab.fit`` on
+    the objective's network (full batch, one step per epoch); each step costs GRAD_PASSES = 3
     forward passes.
 
     Returns (theta, losses (n_steps+1,), forward_passes (n_steps+1,)): losses[s] is L after s steps,
     and passes[s] is what was spent to know it: the loss is known after the forward part of a step,
     so passes = 1, 4, 7, ... (the last entry adds 1 pass for the final loss).
+    If the loss stops being finite, training stops there and the arrays are shorter.
     """
-    theta = objective._check(theta, False).copy()
+    theta = _check_descent(objective, theta, n_steps, lr)
+    if n_steps == 0:
+        return theta, np.array([objective.loss(theta)]), np.array([objective.forward_passes])
+    start = objective.forward_passes
+    params.assign(objective.model, theta)
+
+    def count_passes(model, step):
+        objective.forward_passes += GRAD_PASSES
+
+    history = fit(objective.model, objective.X, objective.y, loss=objective.loss_fn, lr=lr,
+                  epochs=n_steps, batch_size=None, shuffle=False, rng=np.random.default_rng(0),
+                  callback=count_passes)                     # full batch and no shuffling: nothing random
+    objective.forward_passes += 1                            # the final loss, fit's last train_loss
+    losses = np.array(history.loss + history.train_loss[-1:])
+    passes = start + 1 + GRAD_PASSES * np.arange(len(losses))
+    return params.flatten(objective.model), losses, passes
+
+
+def _check_descent(objective, theta, n_steps, lr):
+    instance("objective", objective, Objective, "perturb.Objective(model, X, y)")
+    theta = _check_theta(objective, theta).copy()
     number("n_steps", n_steps, low=0, integer=True)
     number("lr", lr, low=0, low_open=True)
-    losses, passes = _trace(n_steps)
-    for s in range(n_steps):
-        losses[s], g = objective.grad(theta)
-        passes[s] = objective.forward_passes - (GRAD_PASSES - 1)  # known before the backward pass
-        theta = theta - lr * g
-    losses[n_steps] = objective.loss(theta)
-    passes[n_steps] = objective.forward_passes
-    return theta, losses, passes
+    return theta
 
 
 def passes_to_reach(losses, passes, target):
@@ -237,6 +236,7 @@ def passes_to_reach(losses, passes, target):
     losses, passes = np.asarray(losses, dtype=float), np.asarray(passes)
     if losses.shape != passes.shape or losses.ndim != 1:
         raise ValueError(f"losses and passes must be 1-D of equal length, got {losses.shape} and {passes.shape}")
+    number("target", target)
     hit = np.flatnonzero(losses <= target)
     return float(passes[hit[0]]) if hit.size else float("inf")
 
@@ -244,26 +244,32 @@ def passes_to_reach(losses, passes, target):
 def random_directions(n, size, *, rng, kind="all"):
     """n unit perturbation directions (n, size): 'all' uniform on the sphere, 'one' = +-e_i at random."""
     number("n", n, low=1, integer=True)
+    number("size", size, low=1, integer=True)
     generator("rng", rng)
+    choice("kind", kind, ("all", "one"))
     if kind == "all":
         d = rng.normal(size=(n, size))
         return d / np.linalg.norm(d, axis=1, keepdims=True)
-    if kind == "one":
-        d = np.zeros((n, size))
-        d[np.arange(n), rng.integers(size, size=n)] = rng.choice([-1.0, 1.0], size=n)
-        return d
-    raise ValueError(f"kind must be 'all' or 'one', got {kind!r}")
+    d = np.zeros((n, size))
+    d[np.arange(n), rng.integers(size, size=n)] = rng.choice([-1.0, 1.0], size=n)
+    return d
 
 
 def improving_fraction(objective, theta, sizes, directions):
     """Fraction of perturbations theta + s u (u a row of directions (M, P)) that lower the loss,
     for each s in sizes (S,) -> (S,). Costs S*M + 1 forward passes."""
-    theta = objective._check(theta, False)
-    sizes = np.asarray(sizes, dtype=float).reshape(-1)
-    directions = np.asarray(directions, dtype=float)
-    if directions.ndim != 2 or directions.shape[1] != objective.size:
-        raise ValueError(f"directions must have shape (M, {objective.size}), got {directions.shape}")
+    theta, sizes, directions = _check_improving(objective, theta, sizes, directions)
     base = objective.loss(theta)
     trial = theta + sizes[:, None, None] * directions[None]
     new = objective.losses(trial.reshape(-1, objective.size)).reshape(len(sizes), len(directions))
     return np.mean(new < base, axis=1)
+
+
+def _check_improving(objective, theta, sizes, directions):
+    instance("objective", objective, Objective, "perturb.Objective(model, X, y)")
+    theta = _check_theta(objective, theta)
+    sizes = np.asarray(sizes, dtype=float).reshape(-1)
+    directions = np.asarray(directions, dtype=float)
+    if directions.ndim != 2 or directions.shape[1] != objective.size:
+        raise ValueError(f"directions must have shape (M, {objective.size}), got {directions.shape}")
+    return theta, sizes, directions

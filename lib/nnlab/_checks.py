@@ -92,7 +92,8 @@ def instance(name, value, cls, example):
     if isinstance(value, type):
         raise TypeError(f"{name} must be an instance, got the class {value.__name__}: write {example}")
     if not isinstance(value, cls):
-        raise TypeError(f"{name} must be a {cls.__name__}, got {type(value).__name__}")
+        article = "an" if cls.__name__[0].lower() in "aeiou" else "a"
+        raise TypeError(f"{name} must be {article} {cls.__name__}, got {type(value).__name__}")
     return value
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from nnlab import params
 from nnlab.experiments import ch07_sgd as ch07
 
 
@@ -64,6 +65,24 @@ def test_race_gradient_evaluation_counts_are_exact():
         np.testing.assert_allclose(run["epochs"], run["evals"] / 200)
 
 
+def test_race_curves_are_the_fit_histories():
+    d = ch07.descent_race_compute(log10_lr=-1.0, n=200)
+    X, y = ch07.make_data("moons", 200)
+    for run in d["runs"].values():
+        history = run["history"]
+        assert history.samples[-1] == ch07.BUDGET and history.iterations == run["iterations"][-1]
+        # the last recorded loss is the loss on all samples after the last update: fit's own train_loss
+        assert run["loss"][-1] == pytest.approx(history.train_loss[-1], rel=1e-12)
+        assert len(run["loss"]) == ch07.RACE_POINTS + 1 or run["iterations"][-1] < ch07.RACE_POINTS
+
+
+def test_race_bad_input():
+    with pytest.raises(ValueError, match="budget must be a whole number of epochs"):
+        ch07.descent_race_compute(n=120)
+    with pytest.raises(ValueError, match="budget"):
+        ch07.descent_race_compute(n=200, budget=100)
+
+
 def test_race_all_methods_start_from_the_same_network():
     runs = ch07.descent_race_compute(log10_lr=-1.0, n=200)["runs"]
     starts = [run["loss"][0] for run in runs.values()]
@@ -92,8 +111,8 @@ def test_race_too_high_learning_rate_breaks_sgd_first():
 
 
 def test_race_is_deterministic():
-    a = ch07.descent_race_compute(log10_lr=-0.5, n=120)["runs"]
-    b = ch07.descent_race_compute(log10_lr=-0.5, n=120)["runs"]
+    a = ch07.descent_race_compute(log10_lr=-0.5, n=160)["runs"]
+    b = ch07.descent_race_compute(log10_lr=-0.5, n=160)["runs"]
     for k in a:
         np.testing.assert_array_equal(a[k]["loss"], b[k]["loss"])
 
@@ -161,13 +180,12 @@ def test_lr_effect_facts_tell_the_four_rates_apart():
 def test_lr_effect_facts_survive_last_digit_changes(monkeypatch, seed):
     """A change in the last digits of the initial weights (as another CPU's rounding would make)
     moves the jumpy curves anywhere, but not the facts the chapter prints."""
-    from nnlab.topics.perturb import get_flat, set_flat
     make = ch07.make_network
 
     def nudged():
         model = make()
-        theta = get_flat(model)
-        return set_flat(model, theta * (1 + 1e-14 * np.random.default_rng(seed).standard_normal(theta.size)))
+        theta = params.flatten(model)
+        return params.assign(model, theta * (1 + 1e-14 * np.random.default_rng(seed).standard_normal(theta.size)))
 
     monkeypatch.setattr(ch07, "make_network", nudged)
     assert _facts(ch07.lr_effect_compute()) == EXPECTED_FACTS

@@ -1,8 +1,9 @@
-"""Tests for nnlab.topics.sgd_tools: descent paths, per-sample gradients, and the counting training loop."""
+"""Tests for nnlab.topics.sgd_tools: the full gradient and per-sample gradients, checked against the engine."""
 import numpy as np
 import pytest
 
-from nnlab import data, gradcheck, layers, losses
+import nnlab
+from nnlab import data, gradcheck, layers, losses, params
 from nnlab.topics import sgd_tools
 
 
@@ -60,66 +61,46 @@ def test_per_sample_rejects_coupled_layers():
         sgd_tools.per_sample_gradients("net", np.zeros((4, 2)), np.zeros(4))
 
 
-# ---------------------------------------------------------------- train_counting
-@pytest.mark.parametrize("batch_size, per_step", [(None, 30), (1, 1), (7, 7)])
-def test_counts_are_exact(batch_size, per_step):
+def test_full_gradient_is_the_gradient_of_the_engine_step():
+    """One full-batch fit step moves theta by exactly -lr * full_gradient."""
     model, X, y = small_problem()
-    run = sgd_tools.train_counting(model, X, y, lr=0.1, batch_size=batch_size, budget=90,
-                                   rng=np.random.default_rng(0))
-    evals, its = run["evals"], run["iterations"]
-    assert evals[0] == 0 and its[0] == 0
-    if batch_size == 7:
-        # 30 = 4 * 7 + 2: every epoch ends with a batch of 2
-        assert set(np.diff(evals)) == {7, 2}
-        assert evals[-1] == 90 and its[-1] == 15
-    else:
-        np.testing.assert_array_equal(np.diff(evals), per_step)
-        np.testing.assert_array_equal(evals, its * per_step)
-        assert evals[-1] == 90
-    np.testing.assert_allclose(run["epochs"], evals / 30)
-
-
-def test_full_batch_step_is_one_sgd_update_with_the_full_gradient():
-    model, X, y = small_problem()
-    before = [p.copy() for _, _, p, _ in model.parameters()]
+    theta = params.flatten(model)
     g = sgd_tools.full_gradient(model, X, y)
-    sgd_tools.train_counting(model, X, y, lr=0.5, budget=30, rng=np.random.default_rng(0))
-    after = np.concatenate([p.ravel() for _, _, p, _ in model.parameters()])
-    np.testing.assert_allclose(after, np.concatenate([b.ravel() for b in before]) - 0.5 * g, atol=1e-14)
+    nnlab.fit(model, X, y, loss="bce", lr=0.5, epochs=1, batch_size=None, shuffle=False,
+              rng=np.random.default_rng(0))
+    np.testing.assert_allclose(params.flatten(model), theta - 0.5 * g, rtol=0, atol=1e-12)
 
 
-def test_record_at_and_loss_are_the_full_loss():
+def test_per_sample_gradient_equals_a_train_step_on_that_sample():
     model, X, y = small_problem()
-    run = sgd_tools.train_counting(model, X, y, lr=0.1, batch_size=1, budget=60, record_at=[10, 25, 25.5, 40],
-                                   rng=np.random.default_rng(0))
-    np.testing.assert_array_equal(run["evals"], [0, 10, 25, 26, 40, 60])
-    final = losses.BinaryCrossEntropy()(model(X), y)[0]
-    assert run["loss"][-1] == pytest.approx(final)
+    G = sgd_tools.per_sample_gradients(model, X, y)
+    theta = params.flatten(model)
+    for n in (0, 13):
+        nnlab.train.train_step(model, losses.BinaryCrossEntropy(), nnlab.SGD(0.1), X[n:n + 1], y[n:n + 1, None])
+        np.testing.assert_allclose(params.flatten(model), theta - 0.1 * G[n], rtol=0, atol=1e-12)
+        params.assign(model, theta)
 
 
-def test_counting_is_deterministic_and_seed_dependent():
-    def go(seed):
-        model, X, y = small_problem()
-        return sgd_tools.train_counting(model, X, y, lr=0.3, batch_size=1, budget=50,
-                                        rng=np.random.default_rng(seed))["loss"]
-    np.testing.assert_array_equal(go(1), go(1))
-    assert not np.array_equal(go(1), go(2))
+def test_columns_follow_the_parameter_names():
+    model, X, y = small_problem(sizes=(2, 3, 4, 1))
+    G = sgd_tools.per_sample_gradients(model, X, y)
+    sizes = [v.size for v in params.as_dict(model).values()]
+    assert G.shape == (len(X), params.size(model)) and sum(sizes) == G.shape[1]
+    sgd_tools.full_gradient(model, X[:1], y[:1])
+    np.testing.assert_allclose(G[0], np.concatenate([g.ravel() for g in params.as_dict(model, grads=True).values()]),
+                               rtol=0, atol=1e-14)
 
 
-def test_counting_bad_input():
+def test_bad_input_is_rejected_before_the_model_runs():
     model, X, y = small_problem()
-    with pytest.raises(ValueError, match="batch_size"):
-        sgd_tools.train_counting(model, X, y, batch_size=31, budget=10, rng=np.random.default_rng(0))
-    with pytest.raises(TypeError, match="rng"):
-        sgd_tools.train_counting(model, X, y, budget=10, rng=0)
-    with pytest.raises(ValueError, match="record_at"):
-        sgd_tools.train_counting(model, X, y, budget=10, record_at=[5, 2], rng=np.random.default_rng(0))
-    with pytest.raises(ValueError, match="y must have 30"):
-        sgd_tools.train_counting(model, X, y[:5], budget=10, rng=np.random.default_rng(0))
-
-
-def test_seconds_are_recorded_with_every_loss_and_only_grow():
-    model, X, y = small_problem()
-    run = sgd_tools.train_counting(model, X, y, lr=0.1, batch_size=7, budget=90, rng=np.random.default_rng(0))
-    assert run["seconds"].shape == run["loss"].shape and run["seconds"][0] == 0.0
-    assert np.all(np.diff(run["seconds"]) >= 0) and run["seconds"][-1] > 0
+    with pytest.raises(ValueError, match="y must have 1 column"):
+        sgd_tools.per_sample_gradients(model, X, np.zeros((30, 2)))
+    with pytest.raises(ValueError, match="X must have 2"):
+        sgd_tools.full_gradient(model, np.zeros((30, 3)), y)
+    with pytest.raises(ValueError, match="y must hold targets in \\[0, 1\\]"):
+        sgd_tools.full_gradient(model, X, y + 2)
+    with pytest.raises(ValueError, match="loss"):
+        sgd_tools.full_gradient(model, X, y, loss="hinge")
+    with pytest.raises(TypeError, match="loss must be"):
+        sgd_tools.full_gradient(model, X, y, loss=lambda y_hat, y: (0.0, y_hat))
+    assert all(layer.out is None for layer in model.layers)          # the model never ran

@@ -5,8 +5,8 @@ from .. import data
 from ..viz import plots
 from ..experiment import Experiment, dropdown, slider
 from ..layers import mlp
-from ..topics.sgd_tools import train_counting
-from ..train import History
+from ..losses import BinaryCrossEntropy
+from ..train import evaluate, fit
 from .._checks import choice, number
 
 HIDDEN = 8            # units in the one hidden layer of every network here
@@ -37,19 +37,19 @@ LOSS_LIMITS = (1e-3, 30)
 def lr_explorer_compute(dataset="moons", log10_lr=0.0, epochs=LR_EPOCHS, n=LR_N):
     """Full-batch gradient descent with learning rate 10**log10_lr on a 2-8-1 network.
 
-    Returns a dict: 'lr', 'X', 'y', 'model' (trained), 'history' (a History whose train_loss holds
-    the loss after each epoch), 'loss0' (loss before training), 'accuracy' (on the training data).
+    Returns a dict: 'lr', 'X', 'y', 'model' (trained), 'history' (the History of ``fit``; its
+    train_loss holds the loss after each epoch), 'loss0' (loss before training), 'accuracy' (on the
+    training data, after training).
     """
     number("log10_lr", log10_lr, low=-6, high=4)
     lr = float(10.0 ** log10_lr)
     X, y = make_data(dataset, n)
     model = make_network()
-    run = train_counting(model, X, y, loss="bce", lr=lr, batch_size=None, budget=epochs * n,
-                         rng=np.random.default_rng(ORDER_SEED))
-    history = History(train_loss=list(run["loss"][1:]))
-    accuracy = float(np.mean((model(X)[:, 0] >= 0.5) == (y == 1)))
-    return {"lr": lr, "X": X, "y": y, "model": model, "history": history, "loss0": float(run["loss"][0]),
-            "accuracy": accuracy, "dataset": dataset}
+    loss0 = evaluate(model, BinaryCrossEntropy(), X, y)[0]
+    history = fit(model, X, y, loss="bce", lr=lr, epochs=epochs, batch_size=None,
+                  rng=np.random.default_rng(ORDER_SEED))
+    return {"lr": lr, "X": X, "y": y, "model": model, "history": history, "loss0": loss0,
+            "accuracy": history.train_acc[-1], "dataset": dataset}
 
 
 def lr_explorer_draw(d, fig):
@@ -87,22 +87,49 @@ def lr_explorer():
 BUDGET = 800          # per-sample gradient evaluations every method may spend
 MINI_BATCH = 10
 METHODS = {"full batch": None, f"mini-batch of {MINI_BATCH}": MINI_BATCH, "SGD (one sample)": 1}
+RACE_N = (40, 80, 160, 200, 400, 800)   # data sizes that divide the budget into whole epochs
+RACE_POINTS = 40                          # the loss on all N samples is recorded this many times
+
+
+def full_loss_every(X, y, k):
+    """A ``fit`` callback: the loss on all of X after every k-th update (None after the others)."""
+    loss = BinaryCrossEntropy()
+    return lambda model, step: evaluate(model, loss, X, y)[0] if step % k == 0 else None
+
+
+def cost_curve(history, loss0, n):
+    """The recorded losses of a ``fit`` run against its cost: a dict of arrays 'evals' (samples
+    seen), 'iterations' (updates), 'epochs' (evals / n) and 'loss', each starting with the state
+    before training (0, 0, 0, loss0)."""
+    steps = [i for i, value in enumerate(history.logs) if value is not None]
+    evals = np.array([0] + [history.samples[i] for i in steps], dtype=float)
+    return {"evals": evals, "iterations": np.array([0] + [i + 1 for i in steps], dtype=float),
+            "epochs": evals / n, "loss": np.array([loss0] + [history.logs[i] for i in steps])}
 
 
 def descent_race_compute(log10_lr=-1.0, n=200, budget=BUDGET):
     """Train the same 2-8-1 network on moons by full-batch descent, mini-batches and SGD, each for
-    ``budget`` per-sample gradient evaluations at learning rate 10**log10_lr.
+    ``budget`` per-sample gradient evaluations (budget / n epochs) at learning rate 10**log10_lr,
+    recording the loss on all n samples RACE_POINTS times along the way.
 
-    Returns {'lr', 'n', 'budget', 'runs': {method: dict of arrays evals, iterations, epochs, loss}}.
+    Returns {'lr', 'n', 'budget', 'runs': {method: cost_curve dict, plus its 'history'}}.
     """
     number("log10_lr", log10_lr, low=-6, high=4)
+    number("n", n, low=4, integer=True)
+    number("budget", budget, low=n, integer=True)
+    if budget % n or budget % RACE_POINTS:
+        raise ValueError(f"budget must be a whole number of epochs (a multiple of n = {n}) and a multiple "
+                         f"of {RACE_POINTS}, got budget={budget}")
     lr = float(10.0 ** log10_lr)
     X, y = make_data("moons", n)
-    record_at = np.unique(np.linspace(0, budget, 41)[1:].astype(int))
     runs = {}
     for name, batch_size in METHODS.items():
-        runs[name] = train_counting(make_network(), X, y, loss="bce", lr=lr, batch_size=batch_size,
-                                    budget=budget, rng=np.random.default_rng(ORDER_SEED), record_at=record_at)
+        model = make_network()
+        loss0 = evaluate(model, BinaryCrossEntropy(), X, y)[0]
+        k = max(1, budget // RACE_POINTS // (batch_size or n))
+        history = fit(model, X, y, loss="bce", lr=lr, epochs=budget // n, batch_size=batch_size,
+                      rng=np.random.default_rng(ORDER_SEED), callback=full_loss_every(X, y, k))
+        runs[name] = {**cost_curve(history, loss0, n), "history": history}
     return {"lr": lr, "n": n, "budget": budget, "runs": runs}
 
 
@@ -137,7 +164,7 @@ def descent_race():
         "Full-batch descent, mini-batches and SGD on the same budget of gradient evaluations",
         [slider("log10_lr", -2.0, 1.0, 0.25, -1.0, label="log10 learning rate",
                 static=(-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0)),
-         slider("n", 40, 800, 40, 200, label="data size N", static=(40, 200, 800))],
+         dropdown("n", RACE_N, 200, label="data size N", static=(40, 200, 800))],
         descent_race_compute, descent_race_draw, figsize=(9, 3.8),
         alt="Training loss of full-batch descent, mini-batch descent and SGD, against the number of "
             "per-sample gradient evaluations and epochs (left) and against the number of updates (right)")
@@ -156,9 +183,10 @@ def lr_effect_compute(rates=None, epochs=20, n=200):
     X, y = make_data("moons", n)
     out = {}
     for name, lr in (LR_EFFECT if rates is None else rates).items():
-        run = train_counting(make_network(), X, y, loss="bce", lr=lr, batch_size=1, budget=epochs * n,
-                             record_at=np.arange(1, epochs + 1) * n, rng=np.random.default_rng(0))
-        out[name] = (lr, run["loss"])
+        model = make_network()
+        loss0 = evaluate(model, BinaryCrossEntropy(), X, y)[0]
+        history = fit(model, X, y, loss="bce", lr=lr, epochs=epochs, batch_size=1, rng=np.random.default_rng(0))
+        out[name] = (lr, np.array([loss0] + history.train_loss))
     return out
 
 

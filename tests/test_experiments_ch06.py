@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from nnlab import params as P
 from nnlab.topics import backprop
 from nnlab.data import xor_table
 from nnlab.experiments import ch06_backprop as ch
@@ -31,9 +32,18 @@ def test_trace_update_equals_one_stochastic_step(example):
     d = ch.trace_compute(step=9, example=example)
     X, T = xor_table()
     i = ch.EXAMPLES.index(example)
-    step = backprop.stochastic_epoch(d["params"], X[i:i + 1], T[i:i + 1], d["lr"])
+    model = P.load_dict(backprop.network(2, 2, 1, rng=np.random.default_rng(0)), d["params"])
+    step = P.as_dict(backprop.stochastic_epoch(model, X[i:i + 1], T[i:i + 1], d["lr"]))
     for k in backprop.NAMES:
         np.testing.assert_allclose(d["new"][k], step[k], rtol=1e-12)
+        np.testing.assert_allclose(d["new"][k], d["params"][k] + d["change"][k], rtol=1e-12, atol=1e-16)
+
+
+def test_trace_caches_are_the_models_net_inputs():
+    d = ch.trace_compute(step=0, example="(0, 1)")
+    p, x = d["params"], d["x"]
+    np.testing.assert_allclose(d["net_h"], x @ p["W1"] + p["b1"], rtol=1e-12)
+    assert d["net_z"] == pytest.approx(float(d["y"] @ p["W2"][:, 0] + p["b2"][0]), rel=1e-12)
 
 
 def test_trace_rejects_bad_step_and_example():

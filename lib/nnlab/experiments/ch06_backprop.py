@@ -4,6 +4,10 @@ import numpy as np
 from ..topics import backprop
 from .._checks import number
 from ..data import xor_table
+from ..losses import SquaredError
+from ..optim import SGD
+from ..params import as_dict
+from ..train import train_step
 from ..experiment import Experiment, dropdown, slider
 from ..viz.plots import OKABE_ITO
 
@@ -24,14 +28,16 @@ def trace_compute(step=0, example="(1, 0)", lr=0.5, seed=3):
     X, T = xor_table()
     i = EXAMPLES.index(example)
     x, t = X[i:i + 1], T[i:i + 1, None].astype(float)
-    p = backprop.init_params(2, 2, 1, rng=np.random.default_rng(seed), scale=1.0)
-    y, z, d_hid, d_out = backprop.deltas(p, x, t)
-    change = backprop.batch_update(p, x, t, lr)
-    new = backprop.apply(p, change)
-    return {"step": step, "x": x[0], "t": t[0, 0], "lr": lr, "params": p,
-            "net_h": x[0] @ p["W1"] + p["b1"], "y": y[0], "net_z": (y[0] @ p["W2"] + p["b2"])[0],
-            "z": z[0, 0], "E": backprop.error(p, x, t), "d_out": d_out[0, 0], "d_hid": d_hid[0],
-            "change": change, "new": new, "E_new": backprop.error(new, x, t)}
+    model = backprop.network(2, 2, 1, rng=np.random.default_rng(seed), scale=1.0)
+    p = as_dict(model)
+    y, z, d_hid, d_out = backprop.deltas(model, x, t)
+    net_h, net_z = model.layers[0].out[0].copy(), float(model.layers[2].out[0, 0])
+    change = backprop.batch_update(model, x, t, lr)
+    loss = SquaredError(reduction="sum")
+    E, _ = train_step(model, loss, SGD(lr), x, t)          # the engine's step: the new weights are p + change
+    return {"step": step, "x": x[0], "t": t[0, 0], "lr": lr, "params": p, "net_h": net_h, "y": y[0],
+            "net_z": net_z, "z": z[0, 0], "E": E, "d_out": d_out[0, 0], "d_hid": d_hid[0],
+            "change": change, "new": as_dict(model), "E_new": loss(model(x), t)[0]}
 
 
 def _num(v, fmt=".3f"):
@@ -156,15 +162,13 @@ def trace():
 
 # ---------------------------------------------------------------- 2. random restarts
 def restarts_compute(hidden=2, lr=4.0, epochs=600, n_starts=100, seed=0):
-    """Train the XOR network 2-hidden-1 from n_starts random starts (all at once): final errors,
+    """Train the XOR network 2-hidden-1 from n_starts random starts (side by side): final errors,
     which runs classify all four cases, and a few error curves."""
     number("hidden", hidden, low=1, integer=True)
     X, T = xor_table()
-    errors, params = backprop.train_many(X, T, n_hidden=hidden, n_starts=n_starts, lr=lr, epochs=epochs,
-                                         rng=np.random.default_rng(seed))
-    Y = backprop.sigmoid(np.einsum("nd,sdh->snh", X, params["W1"]) + params["b1"][:, None])
-    Z = backprop.sigmoid(np.einsum("snh,shk->snk", Y, params["W2"]) + params["b2"][:, None])[..., 0]
-    solved = np.all((Z > 0.5) == (T == 1), axis=1)
+    starts = backprop.random_starts(2, hidden, 1, n_starts, rng=np.random.default_rng(seed))
+    errors, _, Z = backprop.train_many(X, T, starts, lr=lr, epochs=epochs)
+    solved = np.all((Z[..., 0] > 0.5) == (T == 1), axis=1)
     return {"final": errors[-1], "solved": solved, "curves": errors[:, :30], "hidden": hidden, "lr": lr,
             "epochs": epochs}
 

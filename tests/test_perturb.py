@@ -29,18 +29,6 @@ def engine_loss(model, theta, X, y):
     return SquaredError()(model.forward(X), y)[0]
 
 
-def test_thin_wrappers_are_nnlab_params(rng):
-    model, _, _ = small_problem(rng)
-    np.testing.assert_array_equal(perturb.get_flat(model), params.flatten(model))
-    new = rng.normal(size=params.size(model))
-    assert perturb.set_flat(model, new) is model
-    np.testing.assert_array_equal(params.flatten(model), new)
-    model.backward(np.ones_like(model.forward(rng.normal(size=(5, 3)))))
-    np.testing.assert_array_equal(perturb.get_flat_grad(model), params.flatten(model, grads=True))
-    with pytest.raises(TypeError, match="model"):
-        perturb.get_flat("not a model")
-
-
 @pytest.mark.parametrize("sizes,act,out", [((3, 4, 2), "tanh", "sigmoid"), ((2, 5, 3, 1), "sigmoid", "linear"),
                                           ((4, 1), "tanh", "tanh")])
 def test_objective_loss_and_grad_are_the_models(rng, sizes, act, out):

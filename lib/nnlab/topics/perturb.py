@@ -27,23 +27,6 @@ from ..train import fit
 GRAD_PASSES = 3  # forward passes counted for one gradient by backprop: 1 forward + about 2 backward
 
 
-# Thin wrappers over nnlab.params, kept while chapter 7's code still imports them: use
-# nnlab.params.flatten / flatten(grads=True) / assign instead.
-def get_flat(model):
-    """nnlab.params.flatten(model): all parameters as one new vector (P,)."""
-    return params.flatten(model)
-
-
-def get_flat_grad(model):
-    """nnlab.params.flatten(model, grads=True): all gradients (after ``backward``) as one vector (P,)."""
-    return params.flatten(model, grads=True)
-
-
-def set_flat(model, theta):
-    """nnlab.params.assign(model, theta): write theta (P,) into model in place; returns model."""
-    return params.assign(model, theta)
-
-
 class Objective:
     """The training loss L(theta) = 1/N sum_n 1/2 ||z_n - t_n||^2 of a network, as a function of
     its flat parameter vector theta (P,), in the order of ``nnlab.params.names(model)``.

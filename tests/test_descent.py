@@ -104,3 +104,42 @@ def test_bad_inputs_raise_clear_errors(call, err, words):
     with pytest.raises(err) as info:
         call(g)
     assert words in str(info.value)
+
+
+# ---------------------------------------------------------------- the lesson against the engine
+import nnlab
+from nnlab import params
+
+
+def _linear_unit(theta):
+    """The engine's linear unit Dense(D, 1) + Linear holding theta = (w, b)."""
+    net = nnlab.Sequential(nnlab.Dense(len(theta) - 1, 1, rng=np.random.default_rng(0)), nnlab.Linear())
+    return params.assign(net, theta)
+
+
+def test_least_squares_is_the_engines_linear_unit_with_squared_error(rng):
+    X, t = rng.normal(size=(25, 3)), rng.choice([-1.0, 1.0], size=25)
+    f, grad, H = descent.least_squares(X, t)
+    for _ in range(3):
+        th = rng.normal(size=4)
+        net = _linear_unit(th)
+        value, d_out = nnlab.SquaredError()(net.forward(X), t)
+        net.backward(d_out)
+        assert f(th) == pytest.approx(value, rel=1e-12)
+        np.testing.assert_allclose(grad(th), params.flatten(net, grads=True), rtol=1e-12, atol=1e-14)
+    e = rng.normal(size=4)                         # the Hessian: how the engine's gradient changes
+    net = _linear_unit(e)
+    net.backward(nnlab.SquaredError()(net.forward(X), t)[1])
+    np.testing.assert_allclose(H @ e, params.flatten(net, grads=True) - grad(np.zeros(4)), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.5, 1.2])
+def test_gradient_descent_on_least_squares_is_full_batch_fit(rng, lr):
+    X, t = rng.normal(size=(30, 2)), rng.choice([-1.0, 1.0], size=30)
+    _, grad, _ = descent.least_squares(X, t)
+    path = descent.gradient_descent(grad, np.zeros(3), lr=lr, steps=25, tol=0)
+    net = _linear_unit(np.zeros(3))
+    hist = nnlab.fit(net, X, t, loss=nnlab.SquaredError(), lr=lr, epochs=25, batch_size=None, shuffle=False,
+                     rng=np.random.default_rng(0), callback=lambda m, step: params.flatten(m))
+    scale = np.abs(path).max(axis=1, keepdims=True)[1:]
+    np.testing.assert_allclose(np.array(hist.logs) / scale, path[1:] / scale, rtol=0, atol=1e-12)

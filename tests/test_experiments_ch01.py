@@ -192,3 +192,25 @@ def _smallest_font(fig):
 @pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
 def test_no_text_below_9_pt(name):
     assert _smallest_font(ch.EXPERIMENTS[name]().figure()) >= 9
+
+
+# ---------------------------------------------------------------- the neuron is the engine's Dense + activation
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_neuron_is_f_of_w_dot_x_plus_b_and_its_backward_is_w_times_f_prime(name):
+    act = LeakyReLU(ch.LEAKY_ALPHA) if name == "leaky_relu" else ACTIVATIONS[name]()
+    rng = np.random.default_rng(4)
+    X, w, b = rng.normal(size=(30, 2)), np.array([1.5, -0.75]), 0.25
+    net = ch.neuron(w, b, name)
+    np.testing.assert_allclose(net.forward(X)[:, 0], act.f(X @ w + b), rtol=1e-12, atol=1e-15)
+    dX = net.backward(np.ones((30, 1)))
+    np.testing.assert_allclose(dX, act.df(X @ w + b)[:, None] * w, rtol=1e-12, atol=1e-15)
+    d = ch.single_neuron_compute(w1=w[0], w2=w[1], b=b, activation=name, points=X)
+    np.testing.assert_allclose(d["y_points"], act.f(X @ w + b), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(d["Z"], w[0] * d["grid"][None, :] + w[1] * d["grid"][:, None] + b, atol=1e-12)
+
+
+def test_neuron_rejects_bad_input():
+    with pytest.raises(TypeError, match="b must be a number"):
+        ch.neuron([1.0, 2.0], "0", "sigmoid")
+    with pytest.raises(ValueError, match="activation"):
+        ch.neuron([1.0, 2.0], 0.0, "softplus")

@@ -9,9 +9,11 @@ Each ``*_compute`` is pure numpy (control values -> dict of arrays); ``*_draw`` 
 import numpy as np
 from matplotlib import patheffects
 
+from .. import params
 from .._checks import as_2d, choice, number
 from ..activations import ACTIVATIONS, LeakyReLU, get_activation
 from ..experiment import Experiment, dropdown, slider
+from ..layers import Dense, Sequential
 from ..viz.plots import OKABE_ITO
 
 LEAKY_ALPHA = 0.1        # leaky ReLU slope used in this chapter (0.1 so that the slope is visible)
@@ -27,6 +29,13 @@ def make_activation(name):
         raise TypeError(f"activation must be a name such as 'sigmoid', got {type(name).__name__}")
     choice("activation", name, ACTIVATIONS)
     return LeakyReLU(LEAKY_ALPHA) if name == "leaky_relu" else get_activation(name)
+
+
+def neuron(w, b, activation):
+    """One neuron as an engine network: Dense(len(w), 1) then the named activation, holding w and b."""
+    w = np.asarray(w, dtype=float).reshape(-1)
+    net = Sequential(Dense(len(w), 1, rng=np.random.default_rng(0), init="zeros"), make_activation(activation))
+    return params.load_dict(net, {"W1": w[:, None], "b1": [number("b", b)]})
 
 
 def _ylim(act, values):
@@ -54,10 +63,13 @@ def activation_explorer_compute(activation="sigmoid", gain=1.0, shift=0.0, *, x=
     x = np.linspace(-6.0, 6.0, 601) if x is None else np.asarray(x, dtype=float)
     if x.ndim != 1:
         raise ValueError(f"x must be 1-D, got shape {x.shape}")
-    u = gain * x + shift
+    net = neuron([gain], shift, activation)            # one input: weight a = gain, bias c = shift
+    y = net.forward(x[:, None])[:, 0]
+    slope = net.backward(np.ones((len(x), 1)))[:, 0]   # dy/dx = a f'(u), by the network's backward pass
+    u = net.layers[0].out[:, 0]
     df_u = act.df(u)
     return {"activation": activation, "gain": float(gain), "shift": float(shift), "tol": float(tol),
-            "x": x, "u": u, "y": act.f(u), "df_u": df_u, "slope": gain * df_u,
+            "x": x, "u": u, "y": y, "df_u": df_u, "slope": slope,
             "saturated": np.abs(df_u) < tol, "range": act.range}
 
 
@@ -132,16 +144,18 @@ def single_neuron_compute(w1=1.0, w2=1.0, b=0.0, activation="sigmoid", *, lim=3.
     number("lim", lim, low=0, low_open=True)
     number("steps", steps, low=2, integer=True)
     w = np.array([w1, w2], dtype=float)
+    net = neuron(w, b, activation)
     grid = np.linspace(-lim, lim, steps)
     X1, X2 = np.meshgrid(grid, grid)
-    Z = w1 * X1 + w2 * X2 + b
-    Y = act.f(Z)
+    Y = net.forward(np.c_[X1.ravel(), X2.ravel()]).reshape(X1.shape)
+    Z = net.layers[0].out.reshape(X1.shape)            # the pre-activation z = w.x + b
     P = SAMPLE_POINTS if points is None else as_2d("points", points, 2)
-    z_pts = P @ w + b
+    y_pts = net.forward(P)[:, 0]
+    z_pts = net.layers[0].out[:, 0]
     vmin, vmax = _ylim(act, Y)
     z_curve = np.linspace(min(Z.min(), -1.0), max(Z.max(), 1.0), 301)
     return {"activation": activation, "w": w, "b": float(b), "lim": float(lim), "grid": grid, "Z": Z, "Y": Y,
-            "points": P, "z_points": z_pts, "y_points": act.f(z_pts), "line": decision_line(w, b, lim),
+            "points": P, "z_points": z_pts, "y_points": y_pts, "line": decision_line(w, b, lim),
             "vmin": vmin, "vmax": vmax, "z_curve": z_curve, "f_curve": act.f(z_curve)}
 
 

@@ -1,8 +1,12 @@
 """Chapter 3 experiments: what the perceptron rule does when the classes overlap."""
 import numpy as np
 
-from .. import data
+from .. import data, params
+from ..activations import Linear
+from ..layers import Dense, Sequential
+from ..losses import SquaredError
 from ..topics import descent, perceptron
+from ..train import fit
 from .._checks import choice, number
 from ..experiment import Experiment, dropdown, slider
 from ..viz.plots import OKABE_ITO, line_2d, scatter_classes
@@ -175,16 +179,28 @@ def lr_scaling(lrs=(0.01, 1.0, 100.0), noise=1.0, epochs=10):
                   for lr in lrs]
 
 
+def linear_unit():
+    """The delta rule's network: Dense(2, 1) with a Linear output (the step of the perceptron removed), zero start."""
+    return Sequential(Dense(2, 1, rng=np.random.default_rng(0), init="zeros"), Linear())
+
+
 def delta_rule(lrs=(0.05, 0.5, 1.2), noise=1.0, steps=40):
     """Gradient descent on the mean squared error of a linear unit (targets -1/+1) for several lr.
 
-    -> (excess losses L(theta_k) - min L: list of (K+1,) arrays, the divergence threshold 2 / max eig(H))."""
+    Each run is ``nnlab.fit`` with the whole data set as one batch. -> (excess losses L(theta_k) - min L,
+    a list of (K+1,) arrays, k = 0..K; the divergence threshold 2 / max eig(H) of the Hessian H)."""
     X, y = make_data("overlapping", noise)
     t = 2.0 * y - 1
-    f, grad, H = descent.least_squares(X, t)
-    best = f(np.linalg.lstsq(np.c_[X, np.ones(len(X))], t, rcond=None)[0])
-    paths = [descent.gradient_descent(grad, np.zeros(3), lr=lr, steps=steps, tol=0) for lr in lrs]
-    return [np.array([f(p) for p in path]) - best for path in paths], 2 / np.linalg.eigvalsh(H).max()
+    _, _, H = descent.least_squares(X, t)
+    best = linear_unit()
+    params.assign(best, np.linalg.lstsq(np.c_[X, np.ones(len(X))], t, rcond=None)[0])
+    min_loss = SquaredError()(best.forward(X), t)[0]
+    losses = []
+    for lr in lrs:
+        hist = fit(linear_unit(), X, t, loss=SquaredError(), lr=lr, epochs=steps, batch_size=None,
+                   shuffle=False, rng=np.random.default_rng(0))
+        losses.append(np.r_[hist.loss, hist.train_loss[-1]] - min_loss)   # L before each step, then after the last
+    return losses, 2 / np.linalg.eigvalsh(H).max()
 
 
 EXPERIMENTS = {"separable_vs_overlapping": separable_vs_overlapping, "accuracy_curves": accuracy_curves}

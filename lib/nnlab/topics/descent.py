@@ -14,29 +14,44 @@ def gradient_descent(grad, x0, *, lr, steps=100, tol=1e-8):
     Stops after ``steps`` steps, as soon as |grad(x)| < tol (the slides' "gradient almost 0"),
     or when x stops being finite (divergence). path[0] is x0 and path[k] the point after step k.
     """
+    x, scalar = _check_gradient_descent(grad, x0, lr, steps, tol)
+    path = [x]
+    with np.errstate(over="ignore", invalid="ignore"):   # a diverging path may overflow: then it stops
+        for _ in range(steps):
+            g = _gradient_at(grad, x, scalar)            # the slope at the current point
+            if np.linalg.norm(g) < tol:                  # gradient almost 0: stop
+                break
+            x = x - lr * g                               # new = old - learning rate * gradient
+            path.append(x)
+            if not np.all(np.isfinite(x)):
+                break
+    path = np.array(path)
+    return path[:, 0] if scalar else path
+
+
+def _check_gradient_descent(grad, x0, lr, steps, tol):
+    """Every argument check of ``gradient_descent``; returns x0 as a float vector (D,) and whether it was a number."""
     if not callable(grad):
         raise TypeError(f"grad must be a function x -> gradient at x, got {type(grad).__name__}")
     number("lr", lr, low=0, low_open=True)
     number("steps", steps, low=0, integer=True)
     number("tol", tol, low=0)
     scalar = np.ndim(x0) == 0
-    x = np.atleast_1d(np.asarray(x0, dtype=float)).copy()
+    try:
+        x = np.atleast_1d(np.asarray(x0, dtype=float)).copy()
+    except (TypeError, ValueError):
+        raise TypeError(f"x0 must be a number or a 1-D array of numbers, got {type(x0).__name__}") from None
     if x.ndim != 1 or not np.all(np.isfinite(x)):
         raise ValueError(f"x0 must be a finite number or a 1-D array (D,), got {np.shape(x0)}")
-    path = [x.copy()]
-    with np.errstate(over="ignore", invalid="ignore"):   # a diverging run overflows: that is the lesson
-        for _ in range(steps):
-            g = np.atleast_1d(np.asarray(grad(x[0] if scalar else x), dtype=float))
-            if g.shape != x.shape:
-                raise ValueError(f"grad must return an array of shape {x.shape} (like x0), got {g.shape}")
-            if np.linalg.norm(g) < tol:
-                break
-            x = x - lr * g
-            path.append(x.copy())
-            if not np.all(np.isfinite(x)):
-                break
-    path = np.array(path)
-    return path[:, 0] if scalar else path
+    return x, scalar
+
+
+def _gradient_at(grad, x, scalar):
+    """grad at x as a vector shaped like x (grad gets a number when x0 was one), or a clear error."""
+    g = np.atleast_1d(np.asarray(grad(x[0] if scalar else x), dtype=float))
+    if g.shape != x.shape:
+        raise ValueError(f"grad must return an array of shape {x.shape} (like x0), got {g.shape}")
+    return g
 
 
 def quadratic_1d(a):
@@ -95,6 +110,8 @@ def least_squares(X, t):
 
     X: (N, D), t: (N,) -> (f, grad, H): f and grad take theta (D+1,) (weights then bias); H is the
     constant Hessian X_a^T X_a / N (D+1, D+1), so gradient descent converges iff lr < 2 / max eig(H).
+    f and grad are the engine's network Dense(D, 1) + Linear with SquaredError() written out as
+    formulas, with theta in the order of ``nnlab.params.flatten`` (tests/test_descent.py checks it).
     """
     X = as_2d("X", X)
     t = np.asarray(t, dtype=float).reshape(-1)

@@ -48,14 +48,16 @@ def experiment_modules():
     return out, failed
 
 
-def bench_experiments(repeat=5, redraw_repeat=3, redraw_budget=3.0):
-    """Print one line per experiment: compute median at the defaults, and the full redraw median
-    (compute + draw + PNG) when one redraw takes under ``redraw_budget`` seconds."""
-    from nnlab.experiment import png_bytes
+def bench_experiments(repeat=5, n_random=8):
+    """One line per experiment: the compute at its defaults, then what a learner waits for when a
+    control moves (compute + update of the picture + PNG encoding, at the live pixel density): the
+    median at the defaults, and the median and the largest over random control values."""
+    from nnlab.experiment import random_values
 
     modules, failed = experiment_modules()
     for module, err in failed.items():
         print(f"{module}: import failed: {type(err).__name__}: {err}")
+    worst = []
     for module, experiments in modules.items():
         for name, factory in experiments.items():
             label = f"{module}/{name}"
@@ -63,14 +65,31 @@ def bench_experiments(repeat=5, redraw_repeat=3, redraw_budget=3.0):
                 exp = factory()
                 values = exp.defaults()
                 compute = median_time(lambda: exp.compute(**values), repeat)
-                line = f"{label}: median {compute * 1e3:.1f} ms"
-                first = median_time(lambda: png_bytes(exp.figure(), exp.dpi), 1, warmup=0)
-                if first < redraw_budget:
-                    redraw = median_time(lambda: png_bytes(exp.figure(), exp.dpi), redraw_repeat, warmup=0)
-                    line += f", redraw median {redraw * 1e3:.0f} ms"
-                print(line, flush=True)
+                canvas = exp.canvas()
+                canvas.png(**values)                     # the first picture: layout, fonts
+                rng = np.random.default_rng(0)
+                randoms = [random_values(exp, rng) for _ in range(n_random)]
+                at_defaults = []
+                for v in randoms[:repeat]:               # move away and back, so each redraw is real
+                    canvas.png(**v)
+                    t = time.perf_counter()
+                    canvas.png(**values)
+                    at_defaults.append(time.perf_counter() - t)
+                at_random = []
+                for v in randoms:
+                    t = time.perf_counter()
+                    canvas.png(**v)
+                    at_random.append(time.perf_counter() - t)
+                kind = "update" if exp.update is not None else "full redraw"
+                print(f"{label}: compute {compute * 1e3:.1f} ms; {kind} at defaults median "
+                      f"{statistics.median(at_defaults) * 1e3:.0f} ms; at {n_random} random values median "
+                      f"{statistics.median(at_random) * 1e3:.0f} ms, max {max(at_random) * 1e3:.0f} ms", flush=True)
+                worst.append(max(at_random))
             except Exception as err:  # noqa: BLE001 - one broken experiment must not hide the others
                 print(f"{label}: failed: {type(err).__name__}: {err}", flush=True)
+    if worst:
+        print(f"experiments: {len(worst)}, median of their largest redraws {statistics.median(worst) * 1e3:.0f} ms, "
+              f"over 100 ms: {sum(w > 0.1 for w in worst)}")
 
 
 def bench_training(n=1000, epochs=100, batch_size=32, lr=0.1, repeat=3):

@@ -123,7 +123,7 @@ def test_live_widgets_redraw_on_change():
     assert before[:8] == b"\x89PNG\r\n\x1a\n"
     view.inputs["slope"].value = -2.0
     assert view.image.value != before
-    assert view.image.value == E.png_bytes(exp.figure(slope=-2.0), exp.dpi)
+    assert view.image.value == E.png_bytes(exp.figure(slope=-2.0), exp.dpi * exp.scale)
 
 
 def test_int_slider_for_integer_controls():
@@ -131,11 +131,16 @@ def test_int_slider_for_integer_controls():
     assert type(exp.live().inputs["n"]).__name__ == "IntSlider"
 
 
-def test_live_view_text_is_one_short_line():
-    bundle = tiny().live()._repr_mimebundle_()
-    text = bundle["text/plain"]
-    assert "\n" not in text and len(text) < 120 and "Tiny <test>" in text
-    assert "application/vnd.jupyter.widget-view+json" in bundle
+def test_saved_live_view_shows_the_default_picture_and_names_its_controls():
+    exp = tiny()
+    data, meta = exp.live()._repr_mimebundle_()
+    text = data["text/plain"]
+    assert "\n" not in text and text.startswith("Live experiment: Tiny <test>. Controls: ")
+    assert "slope -2 to 2 (now 1)" in text and "kind one of line, square (now line)" in text
+    assert "application/vnd.jupyter.widget-view+json" in data
+    png = base64.b64decode(data["image/png"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert meta["image/png"] == {"width": 3 * 40, "height": 2 * 40}
 
 
 @pytest.mark.parametrize("static, expected", [("1", "StaticView"), (None, "LiveView")])
@@ -203,3 +208,86 @@ def test_declared_cache_keeps_the_last_results_and_compute_stays_pure():
     plain = Experiment("t", [slider("a", 0, 5, 1, 0)], compute, lambda d, fig: fig.add_subplot())
     plain.computed(a=4), plain.computed(a=4)
     assert calls[-2:] == [4, 4]                       # no cache declared: compute runs every time
+
+
+def tiny_fast(**overrides):
+    """tiny() with an update: draw keeps the line, update only sets its data."""
+    def draw_keep(data, fig):
+        z, out, grid = data
+        ax = fig.add_subplot()
+        (line,) = ax.plot(z, out)
+        ax.set_xlim(-1, 1)
+        ax.set_ylim(-2.5, 2.5)
+        ax.grid(grid)
+        ax.set_xlabel("z")
+        ax.set_ylabel("output")
+        return {"line": line, "ax": ax}
+
+    def update(data, art):
+        z, out, grid = data
+        art["line"].set_data(z, out)
+        art["ax"].grid(grid)
+
+    return tiny(**{"draw": draw_keep, "update": update, **overrides})
+
+
+def pixels(png):
+    from PIL import Image
+    import io
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+
+def test_an_updated_figure_shows_what_a_fresh_one_shows():
+    exp = tiny_fast()
+    canvas = exp.canvas()
+    first = canvas.fig
+    for values in [dict(slope=-2.0), dict(kind="square", grid=True), dict(slope=0.5, kind="line")]:
+        updated = pixels(canvas.png(**values))
+        fresh = pixels(E.Canvas(exp).png(**values))
+        assert updated.shape == fresh.shape
+        assert np.mean(np.abs(updated - fresh)) < 0.5        # the same picture (antialiasing aside)
+    assert canvas.fig is not first and canvas.fig is canvas.figure(slope=1.0)   # one Figure, kept
+
+
+def test_a_stale_artist_is_caught():
+    exp = tiny_fast(update=lambda data, art: None)           # forgets to update the line
+    canvas = exp.canvas()
+    canvas.png()
+    assert np.mean(np.abs(pixels(canvas.png(slope=-2.0)) - pixels(E.Canvas(exp).png(slope=-2.0)))) > 0.5
+
+
+def test_controls_that_do_not_apply_are_disabled_live_and_marked_static():
+    exp = tiny(applies=lambda slope, kind, grid: {"slope", "kind"} if kind == "line" else {"kind", "grid"})
+    view = exp.live()
+    assert view.inputs["grid"].disabled and not view.inputs["slope"].disabled
+    view.inputs["kind"].value = "square"
+    assert view.inputs["slope"].disabled and not view.inputs["grid"].disabled
+    static = exp.static()
+    line_key = next(k for k, a in static.alts.items() if "kind = line" in a)
+    assert static.inactive[line_key] == [2]
+    assert '(no effect here)' in static._repr_html_()
+    with pytest.raises(ValueError, match="unknown controls"):
+        tiny(applies=lambda **v: {"nope"}).active({})
+
+
+def test_pictures_are_rendered_at_twice_the_density_and_shown_at_natural_size():
+    exp = tiny()
+    assert pixels(exp.canvas().png()).shape[:2] == (2 * 2 * 40, 2 * 3 * 40)
+    assert 'width="120" height="80"' in exp.static()._repr_html_()
+
+
+FAST = [(m, n, f) for m, n, f in ALL_EXPERIMENTS if f().update is not None]
+
+
+@pytest.mark.parametrize("module,name,factory", FAST, ids=[f"{m}/{n}" for m, n, _ in FAST])
+def test_every_fast_experiment_updates_to_the_picture_a_fresh_draw_gives(module, name, factory):
+    exp = factory()
+    canvas = exp.canvas()
+    canvas.png()
+    rng = np.random.default_rng(sum(map(ord, name)))
+    for _ in range(4):
+        values = E.random_values(exp, rng)
+        updated, fresh = pixels(canvas.png(**values)), pixels(E.Canvas(exp).png(**values))
+        assert updated.shape == fresh.shape, f"{module}/{name} {values}"
+        diff = np.mean(np.abs(updated - fresh))
+        assert diff < 0.5, f"{module}/{name}: the updated picture differs from a fresh one at {values} ({diff:.2f})"

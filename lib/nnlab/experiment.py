@@ -1,7 +1,12 @@
 """Experiments: one pure definition, shown three ways.
 
 An ``Experiment`` has controls, a pure ``compute(**values) -> data`` and a ``draw(data, fig)``
-that draws that data into a fresh matplotlib Figure. From that one definition:
+that draws that data into a fresh matplotlib Figure. An experiment that gives ``update(data, art)``
+as well is redrawn fast: ``draw`` returns its artists ``art`` (any object, e.g. a dict of lines,
+images and texts), the layout is computed once, and every later change only sets the artists' data
+(``set_data``, ``set_offsets``, ``set_text``, ...). ``applies(values)`` may name the controls that
+have an effect for the given values; the others are disabled (live) or marked (static).
+From that one definition:
 
 * ``live()``   ipywidgets controls that redraw the figure (a notebook with a kernel);
 * ``static()`` a self-contained HTML scrubber whose frames are computed now over a small
@@ -89,11 +94,26 @@ def toggle(name, value=False, *, label=None, static=None):
     return Control(name, "toggle", bool(value), label, static=static)
 
 
+def random_values(experiment, rng):
+    """Control values drawn at random (slider values on their step grid), for tests and benchmarks."""
+    values = {}
+    for c in experiment.controls:
+        if c.kind == "slider":
+            n = int(round((c.high - c.low) / c.step))
+            v = c.low + c.step * int(rng.integers(n + 1))
+            values[c.name] = _plain(int(v) if isinstance(c.value, int) and float(c.step).is_integer() else v)
+        elif c.kind == "dropdown":
+            values[c.name] = c.options[int(rng.integers(len(c.options)))]
+        else:
+            values[c.name] = bool(rng.integers(2))
+    return values
+
+
 def png_bytes(fig, dpi=80, colors=None):
     """Render a Figure to PNG bytes (Agg, no pyplot); ``colors`` quantizes to a palette PNG,
     about 3x smaller, which keeps pages with many static frames light."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1 if colors is None else 6})
     if colors is None:
         return buf.getvalue()
     from PIL import Image  # matplotlib depends on Pillow
@@ -115,8 +135,11 @@ class Experiment:
     draw: Callable[[Any, Figure], None]
     figsize: tuple = (8, 3.6)
     alt: str = ""                     # alt text: what the figure shows, for screen readers
-    dpi: int = 80
+    dpi: int = 80                     # CSS pixels per inch: the size the picture is shown at
     cache: int = 0                    # keep the last `cache` compute results, keyed by control values
+    update: Callable[[Any, Any], None] = None   # update(data, artists): change the data of draw's artists
+    applies: Callable[..., Any] = None         # applies(**values) -> names of the controls with an effect
+    scale: int = 2                    # pixel density of the rendered PNG (2: sharp on HiDPI screens)
     _names: list = field(init=False, repr=False)
     _memo: dict = field(init=False, repr=False, default_factory=dict)
 
@@ -147,11 +170,32 @@ class Experiment:
         unknown = set(values) - set(self._names)
         if unknown:
             raise ValueError(f"unknown control(s) {sorted(unknown)}; this experiment has {self._names}")
-        data = self.computed(**values)
+        return self.figure_from(self.computed(**values))
+
+    def figure_from(self, data):
+        """A fresh Figure with `data` drawn; what draw returned is kept as fig.nnlab_artists."""
         with style():
             fig = Figure(figsize=self.figsize, layout="constrained")
-            self.draw(data, fig)
+            fig.nnlab_artists = self.draw(data, fig)
         return fig
+
+    def canvas(self):
+        """A Canvas: renders this experiment for successive control values, reusing one Figure."""
+        return Canvas(self)
+
+    def active(self, values):
+        """The names of the controls that have an effect for these values (all, unless applies says)."""
+        names = set(self._names)
+        if self.applies is None:
+            return names
+        got = set(self.applies(**{**self.defaults(), **values}))
+        if not got <= names:
+            raise ValueError(f"experiment {self.title!r}: applies() named unknown controls {sorted(got - names)}")
+        return got
+
+    def css_size(self):
+        """(width, height) in CSS pixels that the picture is shown at (its natural size)."""
+        return round(self.figsize[0] * self.dpi), round(self.figsize[1] * self.dpi)
 
     def alt_text(self, values):
         shown = ", ".join(f"{c.label} = {values[c.name]}" for c in self.controls)
@@ -162,19 +206,27 @@ class Experiment:
         """Widgets that redraw on every change; displays as the widget box."""
         import ipywidgets as widgets
 
-        image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        width, height = self.css_size()
+        image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", max_width="100%",
+                                                                  height="auto"))
         inputs = {c.name: _widget(c, widgets) for c in self.controls}
+        canvas = self.canvas()
 
         def redraw(_=None):
             values = {name: w.value for name, w in inputs.items()}
-            image.value = png_bytes(self.figure(**values), self.dpi)
+            image.value = canvas.png(**values)
+            on = self.active(values)
+            for name, w in inputs.items():
+                w.disabled = name not in on
+                w.tooltip = None if name in on else "no effect with the other controls as they are"
 
         for w in inputs.values():
             w.observe(redraw, names="value")
         redraw()
         title = widgets.HTML(f"<b>{html.escape(self.title)}</b>")
-        return LiveView(widgets.VBox([title, widgets.HBox(list(inputs.values()), layout=widgets.Layout(
-            flex_flow="row wrap")), image]), self.title, inputs, image)
+        box = widgets.VBox([title, widgets.HBox(list(inputs.values()), layout=widgets.Layout(flex_flow="row wrap")),
+                            image], layout=widgets.Layout(align_items="flex-start"))
+        return LiveView(box, self, inputs, image)
 
     # ----- static: HTML scrubber -----
     def frames(self):
@@ -189,13 +241,15 @@ class Experiment:
         if n > MAX_STATIC_FRAMES:
             raise ValueError(f"experiment {self.title!r} would need {n} static frames (limit "
                              f"{MAX_STATIC_FRAMES}): give some controls fewer static= values")
-        frames, alts = {}, {}
+        frames, alts, inactive = {}, {}, {}
+        canvas = self.canvas()
         for idx, values in self.frames():
             key = ",".join(map(str, idx))
-            frames[key] = "data:image/png;base64," + base64.b64encode(
-                png_bytes(self.figure(**values), self.dpi, colors=128)).decode()
+            frames[key] = "data:image/png;base64," + base64.b64encode(canvas.png(colors=128, **values)).decode()
             alts[key] = self.alt_text(values)
-        return StaticView(self, frames, alts)
+            on = self.active(values)
+            inactive[key] = [i for i, c in enumerate(self.controls) if c.name not in on]
+        return StaticView(self, frames, alts, inactive)
 
     def show(self):
         """Display static() when NNLAB_STATIC is set (book build), live() otherwise."""
@@ -215,16 +269,59 @@ def _widget(c, widgets):
     return widgets.Checkbox(value=c.value, description=c.label, style=style)
 
 
-class LiveView:
-    """The live widget box; its text form is one short line so saved notebooks stay small."""
+class Canvas:
+    """Renders an experiment again and again. With an ``update``, the Figure, its layout and its
+    artists are made once and only their data change; without one, every render draws afresh."""
 
-    def __init__(self, box, title, inputs, image):
-        self.box, self.title, self.inputs, self.image = box, title, inputs, image
+    def __init__(self, experiment):
+        self.experiment, self.fig, self.artists = experiment, None, None
+
+    def figure(self, **values):
+        exp = self.experiment
+        data = exp.computed(**values)
+        if self.fig is None or exp.update is None:
+            self.fig = exp.figure_from(data)
+            self.artists = self.fig.nnlab_artists
+            if exp.update is not None:
+                self.fig.canvas.draw()                 # lay out once (constrained layout) ...
+                self.fig.set_layout_engine("none")     # ... then keep those positions
+        else:
+            with style():
+                exp.update(data, self.artists)
+        return self.fig
+
+    def png(self, colors=None, **values):
+        exp = self.experiment
+        return png_bytes(self.figure(**values), exp.dpi * exp.scale, colors=colors)
+
+
+class LiveView:
+    """The live widget box. A saved notebook keeps the default picture (image/png) and a text line
+    that names the controls, so it reads well before it is run, in any notebook viewer."""
+
+    def __init__(self, box, experiment, inputs, image):
+        self.box, self.experiment, self.inputs, self.image = box, experiment, inputs, image
+        self.title = experiment.title
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.box._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = f"Live experiment: {self.title} (run the notebook to move the controls)"
-        return bundle
+        data, meta = (bundle if isinstance(bundle, tuple) else (bundle, {}))
+        exp = self.experiment
+        controls = "; ".join(_describe(c) for c in exp.controls)
+        data["text/plain"] = (f"Live experiment: {exp.title}. Controls: {controls}. "
+                              f"(Run the notebook to move them.)")
+        data["image/png"] = base64.b64encode(png_bytes(exp.figure(), exp.dpi * exp.scale)).decode()
+        width, height = exp.css_size()
+        meta = dict(meta, **{"image/png": {"width": width, "height": height}})
+        return data, meta
+
+
+def _describe(c):
+    if c.kind == "slider":
+        return f"{c.label} {_fmt(c.low)} to {_fmt(c.high)} (now {_fmt(c.value)})"
+    if c.kind == "dropdown":
+        return f"{c.label} one of {', '.join(map(_fmt, c.options))} (now {_fmt(c.value)})"
+    return f"{c.label} on/off (now {'on' if c.value else 'off'})"
 
 
 _SCRIPT = """
@@ -243,8 +340,17 @@ _SCRIPT = """
     key = key.join(',');
     img.src = data.frames[key];
     img.alt = data.alts[key];
+    inputs.forEach(function (el) {
+      var off = data.inactive[key].indexOf(parseInt(el.dataset.control, 10)) >= 0;
+      var label = el.closest('label');
+      label.style.opacity = off ? '0.45' : '';
+      label.title = off ? 'no effect with the other controls as they are' : '';
+      var mark = label.querySelector('.nnlab-off');
+      if (mark) { mark.hidden = !off; }
+    });
   }
   inputs.forEach(function (el) { el.addEventListener('input', update); el.addEventListener('change', update); });
+  update();
 })();
 """
 
@@ -252,8 +358,9 @@ _SCRIPT = """
 class StaticView:
     """HTML for the static page; ``_repr_html_`` is what the book embeds."""
 
-    def __init__(self, experiment, frames, alts):
+    def __init__(self, experiment, frames, alts, inactive=None):
         self.experiment, self.frames, self.alts = experiment, frames, alts
+        self.inactive = inactive if inactive is not None else {k: [] for k in frames}
 
     def _repr_html_(self):
         exp = self.experiment
@@ -274,16 +381,18 @@ class StaticView:
                 opts = "".join(f'<option value="{j}"{" selected" if j == start else ""}>{html.escape(t)}</option>'
                                for j, t in enumerate(labels))
                 field_html = f'<select data-control="{i}" aria-label="{html.escape(c.label)}">{opts}</select>'
-            parts.append(f'<label>{html.escape(c.label)} {field_html}</label>')
+            parts.append(f'<label>{html.escape(c.label)} {field_html}'
+                         f'<span class="nnlab-off" hidden> (no effect here)</span></label>')
         parts.append("</div>")
+        width, height = exp.css_size()
         parts.append(f'<img src="{self.frames[first]}" alt="{html.escape(self.alts[first])}" '
-                     'style="max-width:100%;height:auto">')
+                     f'width="{width}" height="{height}" style="max-width:100%;height:auto">')
         if any(len(c.static) < 2 for c in exp.controls):
             fixed = ", ".join(f"{c.label} = {_fmt(c.value)}" for c in exp.controls if len(c.static) < 2)
             parts.append(f'<div style="font-size:85%;color:#555">On this page {html.escape(fixed)} stay fixed; '
                          'run the notebook to change them too.</div>')
         data = {"controls": [{"labels": [_fmt(v) for v in c.static]} for c in exp.controls],
-                "frames": self.frames, "alts": self.alts}
+                "frames": self.frames, "alts": self.alts, "inactive": self.inactive}
         parts.append('<script type="application/json">' + json.dumps(data).replace("</", "<\\/") + "</script>")
         parts.append("<script>" + _SCRIPT % {"id": json.dumps(uid)} + "</script></div>")
         return "".join(parts)

@@ -8,12 +8,13 @@ NBVAL  := --nbval --nbval-sanitize-with tests/sanitize.cfg --nbval-current-env
 # numpy's SIMD levels above its baseline found on this CPU (read from numpy, never hard-coded)
 SIMD_OFF = NPY_DISABLE_CPU_FEATURES="$$($(BIN)/python tools/simd_levels.py)"
 
-.PHONY: book test notebooks check-notebook lab bench exercises grade clean
+.PHONY: book test notebooks check-notebook lab learner-lab bench exercises grade clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -r requirements.lock
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	$(MAKE) --no-print-directory learner-lab STAMP=
 	touch $@
 
 ## book: execute every chapter (static experiment frames) and build the site into _build/html
@@ -38,9 +39,17 @@ check-notebook: $(STAMP)
 	$(BIN)/python -m pytest $(NB) $(NBVAL) -q
 	$(SIMD_OFF) $(BIN)/python -m pytest $(NB) $(NBVAL) -q
 
-## lab: open the course in JupyterLab with live widgets
-lab: $(STAMP)
-	$(BIN)/jupyter lab chapters
+## lab: open the course (chapters and exercises) in JupyterLab with live widgets, for a learner:
+## nbgrader's instructor tools (installed for `make grade` and the tests) are switched off in Lab
+NBGRADER_SERVER_EXTENSIONS := formgrader validate_assignment assignment_list course_list
+lab: $(STAMP) learner-lab
+	$(BIN)/jupyter lab --ServerApp.root_dir=.
+
+learner-lab: $(STAMP)
+	@test -x $(BIN)/jupyter || { echo "run make book or make test first"; exit 2; }
+	@$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1 || true
+	@for e in $(NBGRADER_SERVER_EXTENSIONS); do \
+		$(BIN)/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$e >/dev/null 2>&1 || true; done
 
 ## exercises: generate the student versions of the graded exercises (nbgrader, offline) into exercises/release
 exercises: $(STAMP)

@@ -259,3 +259,24 @@ def test_early_stopping_reference_agrees_with_fit():
                      early_stopping=train.EarlyStopping(3))
     assert hist.stopped_epoch is not None
     assert checks._ref_early_stopping(hist.val_loss, 3) == (hist.best_epoch, hist.stopped_epoch)
+
+
+def test_what_a_notebook_shows_for_a_failed_check_a_template_and_a_bug():
+    """Run in a real kernel: a student sees the message, not 30 lines through nnlab/checks.py."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = ["from nnlab import checks\nimport numpy as np",
+             "def sigmoid(z):\n    raise NotImplementedError()\nchecks.check_sigmoid(sigmoid)",
+             "def sigmoid(z):\n    return z\nchecks.check_sigmoid(sigmoid)",
+             "def sigmoid(z):\n    half = 0.5\n    return undefined_name * half\nchecks.check_sigmoid(sigmoid)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    errors = [next(o for o in c.outputs if o.output_type == "error") for c in nb.cells[1:]]
+    template, wrong, bug = ("\n".join(e.traceback) for e in errors)
+    assert errors[0].ename == "NotImplementedError"           # the grader still tells 'not implemented'
+    assert "`sigmoid` is not written yet" in template and len(errors[0].traceback) == 1
+    assert wrong.startswith("✗ sigmoid, z = ") and "Hint:" in wrong and "checks.py" not in wrong
+    assert len(errors[1].traceback) <= 3
+    assert "your function raised NameError" in bug and "undefined_name * half" in bug   # the student's line
+    assert "checks.py" not in bug

@@ -11,6 +11,9 @@ import nbformat
 from nbclient import NotebookClient
 
 
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
 def execute(path):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=False,
@@ -18,6 +21,7 @@ def execute(path):
     start = time.perf_counter()
     client.execute()
     nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)   # as `make` installs it, so Lab opens the file unmodified
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nbformat.write(nb, path)

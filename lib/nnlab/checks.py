@@ -2,9 +2,13 @@
 and compares it with the package's reference implementation.
 
 A check prints "✓ <name>: N cases passed" or raises ``CheckFailed`` (an AssertionError) that
-names the case, what was expected, what came back and a hint. Hidden tests in the graded
+names the case, what was expected, what came back and a hint. In a notebook a failed check shows
+only that message, not a traceback through this module; a function that is not written yet says so
+in words; an exception raised by the student's own code shows the student's own frames. Hidden tests in the graded
 notebooks call ``expect_close`` / ``expect_equal`` with ``show=False`` so their inputs stay hidden.
 """
+
+import traceback
 
 import numpy as np
 
@@ -14,6 +18,24 @@ from .topics import perceptron
 
 class CheckFailed(AssertionError):
     """A check found a difference; the message says which case, expected, got and a hint."""
+
+    def _render_traceback_(self):
+        """What IPython shows for it: the message alone (the check's own frames say nothing)."""
+        return str(self).splitlines()
+
+
+class StudentCodeFailed(CheckFailed):
+    """The student's function raised; shown with the student's own frames, not the check's."""
+
+    def __init__(self, message, error):
+        super().__init__(message)
+        self.error = error
+
+    def _render_traceback_(self):
+        tb = self.error.__traceback__
+        tb = tb.tb_next if tb is not None else None          # skip the check's own call frame
+        frames = traceback.format_exception(type(self.error), self.error, tb)
+        return str(self).splitlines() + [""] + "".join(frames).rstrip().splitlines()
 
 
 # ---------------------------------------------------------------- generic helpers
@@ -95,11 +117,17 @@ def _call(case, fn, *args, **kwargs):
         _fail(case, f"expected a function, got {type(fn).__name__}", "pass the function itself, without ()")
     try:
         return fn(*args, **kwargs)
-    except (NotImplementedError, CheckFailed):
+    except CheckFailed:
         raise
-    except Exception as err:  # a student's bug: report it as a failed case, not a crash of the check
-        _fail(case, f"your function raised {type(err).__name__}: {err}",
-              "run the function by hand on this case and read the traceback")
+    except NotImplementedError as err:   # still the template: say so in words (the grader sees the type)
+        name = getattr(fn, "__name__", "this function")
+        err._render_traceback_ = lambda: [f"✗ {case}: `{name}` is not written yet. Replace "
+                                          f"`raise NotImplementedError()` in it with your code, then run "
+                                          f"its cell and this one again."]
+        raise
+    except Exception as err:  # a student's bug: report it as a failed case, with the student's frames
+        raise StudentCodeFailed(f"✗ {case}: your function raised {type(err).__name__}: {err}\n"
+                                f"  Hint: the lines below are your code where it failed", err) from None
 
 
 def _unchanged(case, before, after, name):

@@ -20,7 +20,7 @@ SITE = Path(os.environ.get("NNLAB_SITE", REPO / "_build" / "html")).resolve()
 if not (SITE / "search.html").is_file():
     pytest.skip(f"no built site at {SITE} (run `make book`, or set NNLAB_SITE)", allow_module_level=True)
 
-SKIP_DIRS = {"_static", "_sources", "_images", "_downloads", "_sphinx_design_static"}
+SKIP_DIRS = {"_static", "_sources", "_images", "_downloads", "_sphinx_design_static", "downloads"}
 PAGES = sorted(p for p in SITE.rglob("*.html") if not SKIP_DIRS & set(p.relative_to(SITE).parts))
 CHAPTERS = [p for p in PAGES if p.relative_to(SITE).parts[0] == "chapters"]
 # (tag, attribute) pairs that make the browser fetch something as the page loads
@@ -159,3 +159,27 @@ def test_math_uses_local_mathjax(page):
 
 def test_some_chapter_has_math():
     assert any(_soup(p).select_one(".math") is not None for p in CHAPTERS)
+
+
+def test_the_course_kit_holds_the_notebooks_and_the_package():
+    import io
+    import zipfile
+
+    kit = SITE / "downloads" / "nnlab-course.zip"
+    assert kit.is_file(), "the book build writes downloads/nnlab-course.zip (tools/sphinx_ext/course_kit.py)"
+    with zipfile.ZipFile(kit) as z:
+        names = z.namelist()
+        (wheel,) = [n for n in names if n.endswith(".whl")]
+        readme = z.read("README.txt").decode()
+        assert f"pip install {wheel}" in readme and "jupyter lab" in readme and len(readme.splitlines()) == 3
+        assert sorted(n for n in names if n.startswith("chapters/")) == \
+            sorted(f"chapters/{p.name}" for p in (REPO / "chapters").glob("*.ipynb"))
+        assert len([n for n in names if n.startswith("exercises/")]) == len(list((REPO / "exercises" / "release").glob("*/*.ipynb")))
+        with zipfile.ZipFile(io.BytesIO(z.read(wheel))) as w:
+            inside = set(w.namelist())
+    for module in ("nnlab/__init__.py", "nnlab/train.py", "nnlab/topics/perturb.py", "nnlab/viz/plots.py",
+                   "nnlab/experiments/ch07_sgd.py", "nnlab/checks.py"):
+        assert module in inside, module
+    for page in ("intro.html", "exercises.html"):
+        links = [a.get("href") for a in _soup(SITE / page).find_all("a")]
+        assert "downloads/nnlab-course.zip" in links, page

@@ -291,3 +291,19 @@ def test_every_fast_experiment_updates_to_the_picture_a_fresh_draw_gives(module,
         assert updated.shape == fresh.shape, f"{module}/{name} {values}"
         diff = np.mean(np.abs(updated - fresh))
         assert diff < 0.5, f"{module}/{name}: the updated picture differs from a fresh one at {values} ({diff:.2f})"
+
+
+def smallest_font(fig):
+    """The smallest font size (pt) of any visible text in a drawn figure: tick labels included."""
+    fig.canvas.draw()
+    sizes = [t.get_fontsize() for t in fig.findobj(match=lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+             if t.get_visible() and t.get_text().strip()]
+    return min(sizes) if sizes else 99
+
+
+@pytest.mark.parametrize("module,name,factory", ALL_EXPERIMENTS, ids=[f"{m}/{n}" for m, n, _ in ALL_EXPERIMENTS])
+def test_no_text_below_9_pt_in_any_experiment(module, name, factory):
+    exp = factory()
+    rng = np.random.default_rng(1)
+    for values in [exp.defaults(), E.random_values(exp, rng)]:
+        assert smallest_font(exp.figure(**values)) >= 9, f"{module}/{name} at {values}"

@@ -310,7 +310,7 @@ class LiveView:
         controls = "; ".join(_describe(c) for c in exp.controls)
         data["text/plain"] = (f"Live experiment: {exp.title}. Controls: {controls}. "
                               f"(Run the notebook to move them.)")
-        data["image/png"] = base64.b64encode(png_bytes(exp.figure(), exp.dpi * exp.scale)).decode()
+        data["image/png"] = base64.b64encode(png_bytes(exp.figure(), exp.dpi * exp.scale, colors=128)).decode()
         width, height = exp.css_size()
         meta = dict(meta, **{"image/png": {"width": width, "height": height}})
         return data, meta

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .viz.plots import style
@@ -175,7 +176,8 @@ class Experiment:
     def figure_from(self, data):
         """A fresh Figure with `data` drawn; what draw returned is kept as fig.nnlab_artists."""
         with style():
-            fig = Figure(figsize=self.figsize, layout="constrained")
+            fig = Figure(figsize=self.figsize, dpi=self.dpi * self.scale, layout="constrained")
+            FigureCanvasAgg(fig)                       # one canvas for the figure's life: text caches stay warm
             fig.nnlab_artists = self.draw(data, fig)
         return fig
 
@@ -283,8 +285,8 @@ class Canvas:
             self.fig = exp.figure_from(data)
             self.artists = self.fig.nnlab_artists
             if exp.update is not None:
-                self.fig.canvas.draw()                 # lay out once (constrained layout) ...
-                self.fig.set_layout_engine("none")     # ... then keep those positions
+                self.fig.draw_without_rendering()      # lay out once (constrained layout) ...
+                self.fig.set_layout_engine(None)       # ... then keep those positions (no second pass)
         else:
             with style():
                 exp.update(data, self.artists)

@@ -74,8 +74,9 @@ def test_gd_two_d_lr_0_1_is_too_small_along_the_shallow_axis():
     d = ch.gd_compute("2-D", 0.1)
     assert d["regimes"] == ["too small", "good"]
     fig = Figure()
-    ch.gd_draw(d, fig)
-    assert r"$1-\eta=+0.90$ (too small)" in fig.axes[0].get_title()
+    art = ch.gd_draw(d, fig)
+    assert art["ax2"].get_visible() and not art["ax1"].get_visible()
+    assert r"$1-\eta=+0.90$ (too small)" in art["ax2"].get_title()
     for lam_min in (1 - 2e-16, 1.0, 1 + 2e-16):
         assert descent.regime(1 - 0.1 * lam_min) == "too small"
 

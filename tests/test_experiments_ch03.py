@@ -101,3 +101,53 @@ def test_text_figures_no_text_below_9_pt():
     fig = Figure(figsize=(9.5, 3.6), layout="constrained")
     ch.seed_average_figure(fig, ch.seed_average(n_seeds=3))
     assert _smallest_font(fig) >= 9
+
+
+NOISES = np.round(np.arange(0.2, 1.51, 0.1), 1)
+
+
+@pytest.mark.parametrize("kind", ["separable", "overlapping"])
+def test_fixed_axes_hold_every_setting(kind):
+    # the figure's limits do not move with the controls, so every setting must fit inside them
+    for noise in NOISES:
+        d = ch.separable_vs_overlapping_compute(kind, noise)
+        assert np.all((d["X"] > ch.BOX[0]) & (d["X"] < ch.BOX[1]))
+        assert d["mistakes"].max() <= ch.MISTAKES_MAX
+        assert ch.WEIGHTS_LIM[0] < d["weights"].min() and d["weights"].max() < ch.WEIGHTS_LIM[1]
+
+
+def test_update_times_put_each_epochs_updates_inside_it():
+    d = ch.separable_vs_overlapping_compute("overlapping", 0.9)
+    t = d["t_weights"]
+    assert t[0] == 0 and t[-1] == ch.EPOCHS and np.all(np.diff(t[:-1]) > 0)
+    np.testing.assert_array_equal(t[d["epoch_end"]], np.arange(1, ch.EPOCHS + 1))   # last update: epoch's end
+    np.testing.assert_array_equal(d["weights"][:-1, :2], d["W"])
+    sep = ch.separable_vs_overlapping_compute("separable", 0.6)
+    assert sep["t_weights"][-1] == ch.EPOCHS and np.all(sep["weights"][-1, :2] == sep["W"][-1])  # held to the end
+
+
+def test_lines_in_the_box_lie_on_the_line():
+    for w, b in [((1.0, 2.0), 0.5), ((0.0, -1.0), 1.0), ((2.0, 0.0), -1.0)]:
+        xs, ys = ch.line_in_box(np.array(w), b)
+        np.testing.assert_allclose(w[0] * xs + w[1] * ys + b, 0, atol=1e-12)
+    xs, ys = ch.line_in_box(np.zeros(2), 1.0)
+    assert xs.size == ys.size == 0
+
+
+@pytest.mark.parametrize("noise", [0.6, 1.0, 1.6])
+def test_from_zero_no_learning_rate_changes_the_accuracies(noise):
+    # why accuracy_curves disables the learning rate for the zero start
+    runs = [ch.accuracy_curves_compute(noise=noise, lr=lr, init="zero") for lr in (0.01, 0.1, 1.0, 10.0)]
+    for r in runs[1:]:
+        for key in ("train_update", "test_update", "train_epoch", "test_epoch", "pocket_test_epoch", "t_update"):
+            np.testing.assert_array_equal(r[key], runs[0][key])
+    exp = ch.accuracy_curves()
+    assert exp.active({"init": "zero"}) == {"noise", "init"}
+    assert exp.active({"init": "random"}) == {"noise", "lr", "init"}
+
+
+def test_accuracy_update_times_span_the_first_epochs():
+    d = ch.accuracy_curves_compute()
+    t = d["t_update"]
+    assert len(t) == len(d["train_update"]) + 1 and t[0] == 0 and t[-1] == ch.FIRST_EPOCHS
+    assert np.all(np.diff(t) >= 0)

@@ -242,3 +242,26 @@ def test_static_frames_include_the_steepness_values_the_text_cites():
     assert {1.0, 2.0, 3.0, 20.0} <= set(steep.static)
     assert ch04.xor_hidden_view_compute("hand-set", steepness=3.0)["corner_acc"] == 1.0
     assert ch04.xor_hidden_view_compute("hand-set", steepness=2.0)["corner_acc"] == 0.5
+
+
+# ------------------------------------------------------------------ fast redraws
+def test_controls_that_apply_follow_the_weights():
+    exp = ch04.xor_hidden_view()
+    assert exp.active({"weights": "hand-set"}) == {"weights", "steepness"}
+    assert exp.active({"weights": "learned"}) == {"weights", "epochs", "seed"}
+    assert all(factory().update is not None for factory in ch04.EXPERIMENTS.values())
+
+
+def test_lines_and_half_planes_drawn_in_the_hidden_space():
+    xs, ys = ch04.line_points([1.0, 1.0], -1.5, -0.05, 1.05)           # h1 + h2 = 1.5
+    np.testing.assert_allclose(xs + ys, 1.5)
+    xs, ys = ch04.line_points([2.0, 0.0], -1.0, 0.0, 1.0)              # a vertical line x1 = 0.5
+    np.testing.assert_allclose(xs, 0.5)
+    assert ch04.line_points([0.0, 0.0], 1.0, 0.0, 1.0)[0].size == 0
+    corner = ch04.half_plane([1.0, 1.0], -1.5, 0.0, 1.0)               # the triangle above h1 + h2 = 1.5
+    assert len(corner) == 3 and np.all(corner.sum(axis=1) >= 1.5 - 1e-12)
+    assert len(ch04.half_plane([1.0, 1.0], 5.0, 0.0, 1.0)) == 4        # the whole square
+    assert len(ch04.half_plane([1.0, 1.0], -5.0, 0.0, 1.0)) == 0       # nothing
+    d = ch04.xor_hidden_view_compute("hand-set", steepness=20.0)
+    region = d["out_region"]
+    assert np.all(region @ d["params"]["W2"][:, 0] + d["params"]["b2"][0] >= -1e-9)

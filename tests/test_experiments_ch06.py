@@ -91,3 +91,18 @@ def test_no_text_below_9_pt(name):
              if t.get_text().strip() and t.get_visible()]
     assert texts
     assert min(t.get_fontsize() for t in texts) >= 9
+
+
+@pytest.mark.parametrize("hidden", [2, 3, 4])
+def test_restarts_fit_the_fixed_axes(hidden):
+    for lr in (1.0, 4.0, 8.0):
+        d = ch.restarts_compute(hidden=hidden, lr=lr, epochs=max(ch.EPOCH_OPTIONS))
+        assert d["counts_solved"].sum() == d["solved"].sum()
+        assert d["counts_solved"].sum() + d["counts_stuck"].sum() == 100
+        assert (d["counts_solved"] + d["counts_stuck"]).max() <= ch.RUNS_MAX
+        assert 1e-4 < d["curves"].min() and d["curves"].max() < 1
+
+
+def test_more_epochs_do_not_rescue_the_stuck_runs():
+    runs = [ch.restarts_compute(hidden=2, lr=4.0, epochs=e) for e in ch.EPOCH_OPTIONS[1:]]
+    np.testing.assert_array_equal(runs[0]["solved"], runs[1]["solved"])

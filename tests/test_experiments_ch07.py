@@ -14,7 +14,7 @@ def test_tiny_learning_rate_barely_moves_the_loss():
     loss = np.array(d["history"].train_loss)
     assert len(loss) == ch07.LR_EPOCHS
     assert np.all(np.diff(loss) < 0)                    # it does go down, every epoch ...
-    assert d["loss0"] - loss[-1] < 0.15                 # ... but hardly at all in 300 epochs
+    assert d["loss0"] - loss[-1] < 0.15                 # ... but hardly at all in 200 epochs
     assert loss[-1] > 0.5
 
 
@@ -53,13 +53,13 @@ def test_race_gradient_evaluation_counts_are_exact():
     d = ch07.descent_race_compute(log10_lr=-1.0, n=200)
     runs = d["runs"]
     full, mini, sgd = (runs[k] for k in ch07.METHODS)
-    # full batch: N = 200 evaluations per step -> 4 steps in a budget of 800
-    np.testing.assert_array_equal(full["evals"], [0, 200, 400, 600, 800])
-    np.testing.assert_array_equal(full["iterations"], [0, 1, 2, 3, 4])
+    # full batch: N = 200 evaluations per step -> 2 steps in a budget of 400
+    np.testing.assert_array_equal(full["evals"], [0, 200, 400])
+    np.testing.assert_array_equal(full["iterations"], [0, 1, 2])
     # SGD: one evaluation per step, mini-batch: 10 per step
     np.testing.assert_array_equal(sgd["evals"], sgd["iterations"])
     np.testing.assert_array_equal(mini["evals"], 10 * mini["iterations"])
-    assert sgd["iterations"][-1] == 800 and mini["iterations"][-1] == 80
+    assert sgd["iterations"][-1] == 400 and mini["iterations"][-1] == 40
     for run in runs.values():
         assert run["evals"][-1] == ch07.BUDGET
         np.testing.assert_allclose(run["epochs"], run["evals"] / 200)
@@ -90,7 +90,7 @@ def test_race_all_methods_start_from_the_same_network():
 
 
 def test_race_sgd_gets_further_on_the_same_budget():
-    for n in (200, 800):
+    for n in (200, 400):
         runs = ch07.descent_race_compute(log10_lr=-1.0, n=n)["runs"]
         # SGD's loss jumps around, so compare the average over the last quarter of the budget
         full, mini, sgd = (np.mean(runs[k]["loss"][runs[k]["evals"] >= 0.75 * ch07.BUDGET]) for k in ch07.METHODS)
@@ -98,8 +98,8 @@ def test_race_sgd_gets_further_on_the_same_budget():
 
 
 def test_race_bigger_data_means_fewer_full_batch_steps():
-    few = ch07.descent_race_compute(log10_lr=-1.0, n=40)["runs"]["full batch"]
-    many = ch07.descent_race_compute(log10_lr=-1.0, n=800)["runs"]["full batch"]
+    few = ch07.descent_race_compute(log10_lr=-1.0, n=20)["runs"]["full batch"]
+    many = ch07.descent_race_compute(log10_lr=-1.0, n=400)["runs"]["full batch"]
     assert few["iterations"][-1] == 20 and many["iterations"][-1] == 1
     assert few["loss"][-1] < many["loss"][-1]
 
@@ -111,8 +111,8 @@ def test_race_too_high_learning_rate_breaks_sgd_first():
 
 
 def test_race_is_deterministic():
-    a = ch07.descent_race_compute(log10_lr=-0.5, n=160)["runs"]
-    b = ch07.descent_race_compute(log10_lr=-0.5, n=160)["runs"]
+    a = ch07.descent_race_compute(log10_lr=-0.5, n=80)["runs"]
+    b = ch07.descent_race_compute(log10_lr=-0.5, n=80)["runs"]
     for k in a:
         np.testing.assert_array_equal(a[k]["loss"], b[k]["loss"])
 
@@ -142,20 +142,47 @@ def test_lr_explorer_loss_axis_holds_every_static_frame():
 
 def test_lr_explorer_marks_losses_below_the_chart():
     d = ch07.lr_explorer_compute("moons", log10_lr=0.5, epochs=3)
-    d["history"].train_loss[-1] = 1e-6
     fig = Figure()
-    ch07.lr_explorer_draw(d, fig)
-    labels = fig.axes[0].get_legend_handles_labels()[1]
-    assert "below the chart" in labels
+    art = ch07.lr_explorer_draw(d, fig)
+    assert len(art["below"].get_xdata()) == 0 and "below the chart" not in art["loss_title"].get_text()
+    d["history"].train_loss[-1] = 1e-6
+    ch07.lr_explorer_update(d, art)
+    np.testing.assert_array_equal(art["below"].get_xdata(), [3])
+    assert "below the chart" in art["loss_title"].get_text()
+
+
+def test_lr_explorer_axes_and_the_grid_do_not_depend_on_the_controls():
+    moons, circles = (ch07.lr_explorer_compute(ds, log10_lr=0.0, epochs=3) for ds in ("moons", "circles"))
+    low1, high1, low2, high2 = ch07.REGION
+    for d in (moons, circles):                       # the shaded window holds every point of either data set
+        assert np.all((d["X"] > [low1, low2]) & (d["X"] < [high1, high2]))
+        assert d["grid"]["p"].shape == (ch07.REGION_STEPS, ch07.REGION_STEPS)
+    np.testing.assert_array_equal(moons["grid"]["x1"], circles["grid"]["x1"])
+    limits = []
+    for d in (moons, circles):
+        fig = Figure()
+        ch07.lr_explorer_draw(d, fig)
+        limits.append([(ax.get_xlim(), ax.get_ylim(), tuple(ax.get_xticks()), tuple(ax.get_yticks()))
+                       for ax in fig.axes])
+    assert limits[0] == limits[1]
+
+
+def test_lr_explorer_region_is_where_the_network_says_class_1():
+    d = ch07.lr_explorer_compute("circles", log10_lr=0.5)
+    paths = ch07.region_paths(d["grid"])
+    inside = np.any([path.contains_points(d["X"]) for path in paths], axis=0)
+    predicted = (d["model"](d["X"]).ravel() >= 0.5)
+    assert np.mean(inside == predicted) > 0.97        # a grid of 150 x 150 draws it to within a cell
+    assert len(ch07.boundary_lines(d["grid"])) >= 1
 
 
 def test_race_legend_counts_updates_in_good_english():
-    d = ch07.descent_race_compute(log10_lr=-1.0, n=800)
+    d = ch07.descent_race_compute(log10_lr=-1.0, n=400)
     fig = Figure()
     ch07.descent_race_draw(d, fig)
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert "full batch: 1 update" in labels
-    assert "SGD (one sample): 800 updates" in labels
+    assert "SGD (one sample): 400 updates" in labels
 
 
 # ---------------------------------------------------------------- the learning-rate effect

@@ -271,6 +271,20 @@ def _widget(c, widgets):
     return widgets.Checkbox(value=c.value, description=c.label, style=style)
 
 
+def freeze_layout(fig):
+    """Lay fig out now (constrained layout) and keep those positions, the axis labels' too (they
+    no longer follow the tick labels' widths), so that later pictures only change data."""
+    fig.draw_without_rendering()
+    fig.set_layout_engine(None)                # no layout pass, and no second draw, when saving
+    for ax in fig.axes:
+        if not ax.get_visible():               # an axes hidden now was not laid out: leave its labels free
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.label.get_text():
+                where = axis.label.get_transform().transform(axis.label.get_position())
+                axis.set_label_coords(*ax.transAxes.inverted().transform(where))
+
+
 class Canvas:
     """Renders an experiment again and again. With an ``update``, the Figure, its layout and its
     artists are made once and only their data change; without one, every render draws afresh."""
@@ -284,9 +298,8 @@ class Canvas:
         if self.fig is None or exp.update is None:
             self.fig = exp.figure_from(data)
             self.artists = self.fig.nnlab_artists
-            if exp.update is not None:
-                self.fig.draw_without_rendering()      # lay out once (constrained layout) ...
-                self.fig.set_layout_engine(None)       # ... then keep those positions (no second pass)
+            if exp.update is not None and self.fig.get_layout_engine() is not None:
+                freeze_layout(self.fig)                # unless draw has already fixed its layout
         else:
             with style():
                 exp.update(data, self.artists)

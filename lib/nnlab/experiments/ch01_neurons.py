@@ -8,11 +8,14 @@ Each ``*_compute`` is pure numpy (control values -> dict of arrays); ``*_draw`` 
 """
 import numpy as np
 from matplotlib import patheffects
+from matplotlib.collections import PolyCollection
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from .. import params
 from .._checks import as_2d, choice, number
 from ..activations import ACTIVATIONS, LeakyReLU, get_activation
-from ..experiment import Experiment, dropdown, slider
+from ..experiment import Experiment, dropdown, freeze_layout, slider
 from ..layers import Dense, Sequential
 from ..viz.plots import OKABE_ITO
 
@@ -53,6 +56,36 @@ def _affine(a, c):
     return text if c == 0 else f"{text} {'-' if c < 0 else '+'} {abs(c):g}"
 
 
+# ---------------------------------------------------------------- drawing once, updating after
+
+
+
+
+WIDEST_TICK = "\u22120.25"    # as wide as any tick label of the axes whose limits follow the data
+
+
+def _reserve_tick_room(axis):
+    """Before the layout: one tick label as wide as any this axis (or colorbar) will show."""
+    axis.set_ticks([0.0], labels=[WIDEST_TICK])
+
+
+def _auto_ticks(axis):
+    """After the layout: ticks that follow the limits again (at most 4 characters but one, e.g. -0.25)."""
+    locator, formatter = MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]), ScalarFormatter()
+    if hasattr(axis, "long_axis"):         # a colorbar
+        axis.locator, axis.formatter = locator, formatter
+    else:
+        axis.set_major_locator(locator)
+        axis.set_major_formatter(formatter)
+
+
+def _spans(x, mask):
+    """(n, 2) x-intervals [x[i], x[j]] of the runs of True in mask (the parts fill_between shades)."""
+    m = np.r_[False, np.asarray(mask, bool), False]
+    edges = np.flatnonzero(np.diff(m.astype(np.int8)))
+    return np.c_[x[edges[0::2]], x[edges[1::2] - 1]] if edges.size else np.zeros((0, 2))
+
+
 # ---------------------------------------------------------------- 1. activation explorer
 def activation_explorer_compute(activation="sigmoid", gain=1.0, shift=0.0, *, x=None, tol=SATURATION_TOL):
     """y = f(gain * x + shift) and its slope dy/dx = gain * f'(u) on x: (M,); saturated where |f'(u)| < tol."""
@@ -68,35 +101,59 @@ def activation_explorer_compute(activation="sigmoid", gain=1.0, shift=0.0, *, x=
     slope = net.backward(np.ones((len(x), 1)))[:, 0]   # dy/dx = a f'(u), by the network's backward pass
     u = net.layers[0].out[:, 0]
     df_u = act.df(u)
+    saturated = np.abs(df_u) < tol
+    lo, hi = _ylim(act, np.r_[y, slope])
+    pad = 0.1 * (hi - lo)
     return {"activation": activation, "gain": float(gain), "shift": float(shift), "tol": float(tol),
-            "x": x, "u": u, "y": y, "df_u": df_u, "slope": slope,
-            "saturated": np.abs(df_u) < tol, "range": act.range}
+            "x": x, "u": u, "y": y, "df_u": df_u, "slope": slope, "saturated": saturated,
+            "spans": _spans(x, saturated), "share": float(100 * saturated.mean()), "range": act.range,
+            "ylim": (max(lo - pad, -7.0), min(hi + pad, 7.0))}
 
 
 def activation_explorer_draw(data, fig):
-    """Left: f(a x + c) and its slope with the saturated region shaded. Right: the formula and range."""
+    """f(a x + c) and its slope with the saturated region shaded; the legend beside the plot."""
     ax = fig.add_subplot()
-    x, sat = data["x"], data["saturated"]
-    ax.fill_between(x, 0, 1, where=sat, transform=ax.get_xaxis_transform(), color=OKABE_ITO[6], alpha=0.35,
-                    linewidth=0, label=f"saturated: $|f'(u)| < {data['tol']:g}$")
-    ax.plot(x, data["y"], color=OKABE_ITO[0], lw=2.2, label=r"$y = f(u)$, $u = a x + c$")
-    ax.plot(x, data["slope"], color=OKABE_ITO[5], lw=2, ls="--", label=r"slope $dy/dx = a\,f'(u)$")
+    x = data["x"]
+    shade = PolyCollection([], transform=ax.get_xaxis_transform(), facecolor=OKABE_ITO[6], alpha=0.35,
+                           linewidth=0)
+    ax.add_collection(shade, autolim=False)
+    (y_line,) = ax.plot(x, data["y"], color=OKABE_ITO[0], lw=2.2)
+    (s_line,) = ax.plot(x, data["slope"], color=OKABE_ITO[5], lw=2, ls="--")
     ax.axhline(0, color="0.6", lw=0.8)
     ax.axvline(0, color="0.6", lw=0.8)
-    lo, hi = _ylim(make_activation(data["activation"]), np.r_[data["y"], data["slope"]])
-    pad = 0.1 * (hi - lo)
-    ax.set_ylim(max(lo - pad, -7), min(hi + pad, 7))
     ax.set_xlim(x[0], x[-1])
     ax.set_xlabel("input $x$")
     ax.set_ylabel("value")
-    share = 100 * sat.mean()
+    note = ax.text(0.98, 0.62, "$f'(u) = 0$ for every $u \\neq 0$;\nat the jump $u = 0$ it does not exist",
+                   transform=ax.transAxes, ha="right", va="bottom", fontsize=9, color=OKABE_ITO[5])
+    handles = [Patch(facecolor=OKABE_ITO[6], alpha=0.35, linewidth=0), y_line, s_line]
+    ax.legend(handles, [f"saturated:\n$|f'(u)| < {data['tol']:g}$", "$y = f(u)$,\n$u = a x + c$",
+                        "slope\n$dy/dx = a\\,f'(u)$"],
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize=9, framealpha=0.9)
+    ax.set_title("sigmoid: $y = f(0.25\\,x - 4)$   (saturated on 100% of the shown inputs)", fontsize=10)
+    _reserve_tick_room(ax.yaxis)
+    freeze_layout(fig)    # lay out with the placeholder texts and the widest tick label, then keep it
+    _auto_ticks(ax.yaxis)
+    art = {"ax": ax, "shade": shade, "y": y_line, "slope": s_line, "note": note}
+    activation_explorer_update(data, art)
+    return art
+
+
+def activation_explorer_update(data, art):
+    ax = art["ax"]
+    art["shade"].set_verts([[(a, 0), (b, 0), (b, 1), (a, 1)] for a, b in data["spans"]])
+    art["y"].set_ydata(data["y"])
+    art["slope"].set_ydata(data["slope"])
+    ax.set_ylim(*data["ylim"])
     ax.set_title(f"{data['activation']}:  $y = f({_affine(data['gain'], data['shift'])})$   "
-                 f"(saturated on {share:.0f}% of the shown inputs)", fontsize=10)
-    if data["activation"] in ("step", "sign"):
-        ax.text(0.98, 0.45, "$f'(u) = 0$ for every $u \\neq 0$; at the jump $u = 0$ it does not exist",
-                transform=ax.transAxes, ha="right", va="bottom", fontsize=9, color=OKABE_ITO[5])
-    ax.legend(loc="upper left", fontsize=9, framealpha=0.9)
-    return ax
+                 f"(saturated on {data['share']:.0f}% of the shown inputs)", fontsize=10)
+    art["note"].set_visible(data["activation"] in ("step", "sign"))
+
+
+def activation_explorer_applies(activation, gain, shift):
+    """A step or sign of a x alone is the same step for every gain a > 0: the gain acts through the shift."""
+    return {"activation", "shift"} if activation in ("step", "sign") and shift == 0 else \
+        {"activation", "gain", "shift"}
 
 
 def activation_explorer():
@@ -105,7 +162,8 @@ def activation_explorer():
                 slider("gain", 0.25, 4.0, 0.25, 1.0, label="gain a", static=(0.5, 1.0, 2.0)),
                 slider("shift", -4.0, 4.0, 0.5, 0.0, label="shift c", static=(0.0, 2.0))]
     return Experiment("Activation explorer", controls, activation_explorer_compute, activation_explorer_draw,
-                      figsize=(8, 3.6), alt="An activation function f(a x + c), its slope, and the shaded "
+                      figsize=(9, 3.6), update=activation_explorer_update, applies=activation_explorer_applies,
+                      alt="An activation function f(a x + c), its slope, and the shaded "
                       "region of inputs where its derivative is almost zero")
 
 
@@ -136,6 +194,12 @@ def decision_line(w, b, lim):
     return None if np.allclose(seg[0], seg[1]) else seg
 
 
+def _padded(lo, hi, frac=0.05):
+    """(lo, hi) widened by frac of its span on each side (by 0.5 if the span is 0)."""
+    span = hi - lo
+    return (lo - 0.5, hi + 0.5) if span < 1e-12 else (lo - frac * span, hi + frac * span)
+
+
 def single_neuron_compute(w1=1.0, w2=1.0, b=0.0, activation="sigmoid", *, lim=3.0, steps=121, points=None):
     """Neuron output y = f(w.x + b) on a (steps, steps) grid over [-lim, lim]^2 and at points: (P, 2)."""
     act = make_activation(activation)
@@ -154,49 +218,92 @@ def single_neuron_compute(w1=1.0, w2=1.0, b=0.0, activation="sigmoid", *, lim=3.
     z_pts = net.layers[0].out[:, 0]
     vmin, vmax = _ylim(act, Y)
     z_curve = np.linspace(min(Z.min(), -1.0), max(Z.max(), 1.0), 301)
+    f_curve = act.f(z_curve)
+    normal = None                                       # the arrow w, drawn from the line's point nearest 0
+    if w @ w > 0:
+        p0 = -b * w / (w @ w)
+        if np.all(np.abs(p0) < lim):
+            d = w / np.linalg.norm(w)
+            normal = {"start": p0, "tip": p0 + 0.9 * d, "label": p0 + 1.1 * d}
     return {"activation": activation, "w": w, "b": float(b), "lim": float(lim), "grid": grid, "Z": Z, "Y": Y,
             "points": P, "z_points": z_pts, "y_points": y_pts, "line": decision_line(w, b, lim),
-            "vmin": vmin, "vmax": vmax, "z_curve": z_curve, "f_curve": act.f(z_curve)}
+            "vmin": vmin, "vmax": vmax, "z_curve": z_curve, "f_curve": f_curve, "normal": normal,
+            "zlim": _padded(min(z_curve[0], z_pts.min()), max(z_curve[-1], z_pts.max())),
+            "flim": _padded(min(f_curve.min(), y_pts.min()), max(f_curve.max(), y_pts.max()))}
 
 
 def single_neuron_draw(data, fig):
     """Left: heat map of y over the plane with the line w.x + b = 0. Right: the points placed on f(z)."""
     ax, ax2 = fig.subplots(1, 2, width_ratios=[1.15, 1])
-    lim, (w1, w2), b = data["lim"], data["w"], data["b"]
+    lim = data["lim"]
     im = ax.imshow(data["Y"], origin="lower", extent=(-lim, lim, -lim, lim), cmap="cividis",
-                   vmin=data["vmin"], vmax=data["vmax"], aspect="equal", interpolation="nearest")
-    fig.colorbar(im, ax=ax, label="neuron output $y$", shrink=0.9)
+                   vmin=-1.0, vmax=1.0, aspect="equal", interpolation="nearest")
+    bar = fig.colorbar(im, ax=ax, label="neuron output $y$", shrink=0.9)
     halo = [patheffects.withStroke(linewidth=4, foreground="black")]
-    if data["line"] is not None:
-        (a1, a2), (c1, c2) = data["line"]
-        ax.plot([a1, c1], [a2, c2], color="white", lw=2, path_effects=halo, label=r"$\mathbf{w}\cdot\mathbf{x}+b=0$")
-        # the normal vector w points to the side where z > 0
-        p0 = -b * data["w"] / (data["w"] @ data["w"])
-        if np.all(np.abs(p0) < lim):
-            d = data["w"] / np.linalg.norm(data["w"])
-            ax.annotate("", xy=p0 + 0.9 * d, xytext=p0, arrowprops=dict(arrowstyle="-|>", color="white", lw=1.5))
-            ax.text(*(p0 + 1.1 * d), r"$\mathbf{w}$", color="white", ha="center", va="center", fontsize=11,
-                    path_effects=halo)
-    P, zp, yp = data["points"], data["z_points"], data["y_points"]
-    pos = zp >= 0
-    for mask, marker, color, lab in ((pos, "o", OKABE_ITO[1], "$z \\geq 0$"), (~pos, "s", OKABE_ITO[4], "$z < 0$")):
-        ax.scatter(P[mask, 0], P[mask, 1], marker=marker, s=45, c=color, edgecolors="black", zorder=3, label=lab)
-        ax2.scatter(zp[mask], yp[mask], marker=marker, s=45, c=color, edgecolors="black", zorder=3)
-    for (p1, p2), y in zip(P, yp):
-        ax.text(p1 + 0.12, p2 + 0.12, f"{y:.2f}", color="white", fontsize=9, path_effects=halo)
+    (line,) = ax.plot([], [], color="white", lw=2, path_effects=halo)
+    arrow = ax.annotate("", xy=(0, 0), xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color="white", lw=1.5))
+    w_text = ax.text(0, 0, r"$\mathbf{w}$", color="white", ha="center", va="center", fontsize=11,
+                     path_effects=halo)
+    marks = {}
+    for side, marker, color in (("pos", "o", OKABE_ITO[1]), ("neg", "s", OKABE_ITO[4])):
+        marks[side] = (ax.scatter([], [], marker=marker, s=45, c=color, edgecolors="black", zorder=3),
+                       ax2.scatter([], [], marker=marker, s=45, c=color, edgecolors="black", zorder=3))
+    labels = [ax.text(p1 + 0.12, p2 + 0.12, "0.00", color="white", fontsize=9, path_effects=halo)
+              for p1, p2 in data["points"]]
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
+    ax.set_xticks([-2, 0, 2])
+    ax.set_yticks([-2, 0, 2])
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.set_title(f"$z = {w1:g}\\,x_1 {w2:+g}\\,x_2 {b:+g}$", fontsize=10)
-    ax.legend(loc="lower left", fontsize=9, framealpha=0.85)
-    ax2.plot(data["z_curve"], data["f_curve"], color=OKABE_ITO[0], lw=2)
+    ax.set_title("$z = -0.25\\,x_1 -0.25\\,x_2 -0.25$", fontsize=10)
+    (curve,) = ax2.plot([], [], color=OKABE_ITO[0], lw=2)
     ax2.axvline(0, color="0.6", lw=0.8)
     ax2.axhline(0, color="0.6", lw=0.8)
     ax2.set_xlabel(r"$z = \mathbf{w}\cdot\mathbf{x} + b$")
     ax2.set_ylabel("$y = f(z)$")
-    ax2.set_title(f"the same points on $f$ = {data['activation']}", fontsize=10)
-    return ax, ax2
+    ax2.set_title("the same points on $f$ = leaky_relu", fontsize=10)
+    # f increases, so the upper left of the right panel is always free
+    ax2.legend([line, marks["pos"][0], marks["neg"][0]],
+               [r"$\mathbf{w}\cdot\mathbf{x}+b=0$ (left)", "$z \\geq 0$", "$z < 0$"],
+               loc="upper left", fontsize=9, framealpha=0.85)
+    for axis in (bar, ax2.yaxis):
+        _reserve_tick_room(axis)
+    freeze_layout(fig)    # lay out with the placeholder texts and the widest tick labels, then keep it
+    for axis in (bar, ax2.yaxis, ax2.xaxis):
+        _auto_ticks(axis)
+    art = {"ax": ax, "ax2": ax2, "image": im, "line": line, "arrow": arrow, "w_text": w_text,
+           "marks": marks, "labels": labels, "curve": curve}
+    single_neuron_update(data, art)
+    return art
+
+
+def single_neuron_update(data, art):
+    (w1, w2), b = data["w"], data["b"]
+    art["image"].set_data(data["Y"])
+    art["image"].set_clim(data["vmin"], data["vmax"])
+    seg = data["line"]
+    art["line"].set_data(*(([], []) if seg is None else seg.T))
+    normal = data["normal"]
+    for a in (art["arrow"], art["w_text"]):
+        a.set_visible(normal is not None and seg is not None)
+    if normal is not None:
+        art["arrow"].xy = normal["tip"]
+        art["arrow"].set_position(normal["start"])
+        art["w_text"].set_position(normal["label"])
+    P, zp, yp = data["points"], data["z_points"], data["y_points"]
+    pos = zp >= 0
+    for side, mask in (("pos", pos), ("neg", ~pos)):
+        left, right = art["marks"][side]
+        left.set_offsets(P[mask].reshape(-1, 2))
+        right.set_offsets(np.c_[zp[mask], yp[mask]].reshape(-1, 2))
+    for text, y in zip(art["labels"], yp):
+        text.set_text(f"{y:.2f}")
+    art["ax"].set_title(f"$z = {w1:g}\\,x_1 {w2:+g}\\,x_2 {b:+g}$", fontsize=10)
+    art["curve"].set_data(data["z_curve"], data["f_curve"])
+    art["ax2"].set_xlim(*data["zlim"])
+    art["ax2"].set_ylim(*data["flim"])
+    art["ax2"].set_title(f"the same points on $f$ = {data['activation']}", fontsize=10)
 
 
 def single_neuron():
@@ -206,11 +313,15 @@ def single_neuron():
                 slider("b", -3.0, 3.0, 0.25, 0.0, label="b", static=(-2.0, 0.0, 2.0)),
                 dropdown("activation", NAMES, "sigmoid", static=("sigmoid", "step", "tanh", "relu"))]
     return Experiment("A single neuron on two inputs", controls, single_neuron_compute, single_neuron_draw,
-                      figsize=(9, 3.8), alt="Heat map of one neuron's output over the plane (x1, x2), its "
+                      figsize=(9, 3.8), update=single_neuron_update, alt="Heat map of one neuron's output over the plane (x1, x2), its "
                       "decision line w.x + b = 0, six sample points with their outputs, and the same points on f(z)")
 
 
 # ---------------------------------------------------------------- 3. products of derivatives
+CHAIN_FLOOR = 1e-16      # the log plot's floor: smaller products are drawn on it
+CHAIN_SHOWN = 40         # chains drawn one by one
+
+
 def derivative_chain_compute(activation="sigmoid", spread=1.0, *, depth=10, n_chains=300, seed=0):
     """|prod_{j<=k} f'(z_j)| for k = 1..depth over n_chains chains, z_j ~ N(0, spread^2): (n_chains, depth)."""
     act = make_activation(activation)
@@ -222,42 +333,73 @@ def derivative_chain_compute(activation="sigmoid", spread=1.0, *, depth=10, n_ch
     products = np.cumprod(np.abs(act.df(z)), axis=1)
     k = np.arange(1, depth + 1)
     peak = float(np.max(np.abs(act.df(np.linspace(-10, 10, 20001)))))   # max |f'| (1/4 for the sigmoid)
+    median = np.median(products, axis=0)
+    nonzero = products[products > 0]
+    on_plot = lambda v: np.where(v > 0, np.maximum(v, CHAIN_FLOOR), np.nan)   # zeros have no place on a log axis
     return {"activation": activation, "spread": float(spread), "k": k, "products": products,
-            "median": np.median(products, axis=0), "zero_fraction": (products == 0).mean(axis=0),
-            "bound": peak ** k, "peak": peak}
+            "median": median, "zero_fraction": (products == 0).mean(axis=0), "bound": peak ** k, "peak": peak,
+            "shown": on_plot(products[:CHAIN_SHOWN]), "median_shown": on_plot(median),
+            "bound_shown": np.maximum(peak ** k, CHAIN_FLOOR),
+            "dead_from": int(k[np.flatnonzero(median == 0)[0]]) if np.any(median == 0) else None,
+            "smallest_nonzero": float(nonzero.min()) if nonzero.size else None}
 
 
-def derivative_chain_draw(data, fig, *, floor=1e-16, shown=40):
+def derivative_chain_draw(data, fig):
     """Left: products on a log scale (chains, median, bound max|f'|^k). Right: share of chains exactly 0."""
     ax, ax2 = fig.subplots(1, 2, width_ratios=[1.6, 1])
-    k, prods = data["k"], data["products"]
-    shown_prods = np.where(prods > 0, np.maximum(prods, floor), np.nan)[:shown]
-    ax.plot(k, shown_prods.T, color=OKABE_ITO[4], lw=0.7, alpha=0.5)
-    ax.plot([], [], color=OKABE_ITO[4], lw=0.7, label=f"{shown} sampled chains (non-zero part)")
-    med = np.where(data["median"] > 0, np.maximum(data["median"], floor), np.nan)
-    ax.plot(k, med, color=OKABE_ITO[0], lw=2.5, marker="o", ms=4, label="median over chains")
-    ax.plot(k, np.maximum(data["bound"], floor), color="black", lw=1.5, ls="--",
-            label=f"bound $(\\max|f'|)^k = {data['peak']:.3g}^k$")
+    k = data["k"]
+    chains = ax.plot(k, np.full((len(k), len(data["shown"])), np.nan), color=OKABE_ITO[4], lw=0.7, alpha=0.5)
+    (median,) = ax.plot(k, np.full(len(k), np.nan), color=OKABE_ITO[0], lw=2.5, marker="o", ms=4)
+    (bound,) = ax.plot(k, np.full(len(k), np.nan), color="black", lw=1.5, ls="--")
     ax.set_yscale("log")
-    ax.set_ylim(floor, 3)
+    ax.set_ylim(CHAIN_FLOOR, 3)
+    ax.set_xlim(0.5, k[-1] + 0.5)
+    ax.set_yticks(10.0 ** np.arange(-16, 1, 4))
     ax.set_xlabel("number of factors $k$ (layers)")
     ax.set_ylabel(r"$|f'(z_1)\,f'(z_2)\cdots f'(z_k)|$")
-    dead = np.flatnonzero(data["median"] == 0)
-    if dead.size:
-        ax.text(0.5, 0.5, f"median is exactly 0 from $k = {k[dead[0]]}$ on;\nthe non-zero products are "
-                f"$\\geq {data['products'][data['products'] > 0].min():.3g}$", transform=ax.transAxes,
-                ha="center", va="center", fontsize=9, color=OKABE_ITO[5])
-    ax.set_title(f"{data['activation']}, $z_j \\sim \\mathcal{{N}}(0, {data['spread']:g}^2)$", fontsize=10)
-    ax.legend(loc="lower left", fontsize=9, framealpha=0.9)
-    ax2.bar(k, data["zero_fraction"], color=OKABE_ITO[5])
-    if not data["zero_fraction"].any():
-        ax2.text(0.5, 0.5, "none: every product\nis positive", transform=ax2.transAxes, ha="center",
-                 va="center", fontsize=9)
+    dead = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center", fontsize=9,
+                   color=OKABE_ITO[5])
+    ax.set_title("leaky_relu, $z_j \\sim \\mathcal{N}(0, 0.25^2)$", fontsize=10)
+    legend = fig.legend([chains[0], median, bound], [f"{len(chains)} sampled chains (non-zero part)",
+                                                     "median over chains", "bound $(\\max|f'|)^k = 0.25^k$"],
+                        loc="outside lower center", ncols=3, fontsize=9)
+    bars = ax2.bar(k, np.zeros(len(k)), color=OKABE_ITO[5])
+    none = ax2.text(0.5, 0.5, "none: every product\nis positive", transform=ax2.transAxes, ha="center",
+                    va="center", fontsize=9)
     ax2.set_ylim(0, 1.05)
+    ax2.set_yticks([0, 0.5, 1])
+    ax2.set_xlim(0.5, k[-1] + 0.5)
     ax2.set_xlabel("number of factors $k$")
     ax2.set_ylabel("share of chains exactly 0")
     ax2.set_title("products that are exactly zero", fontsize=10)
-    return ax, ax2
+    art = {"ax": ax, "chains": chains, "median": median, "bound": bound, "dead": dead, "legend": legend,
+           "bars": bars, "none": none}
+    freeze_layout(fig)    # lay out with the placeholder texts, then keep it
+    derivative_chain_update(data, art)
+    return art
+
+
+def derivative_chain_update(data, art):
+    for line, y in zip(art["chains"], data["shown"]):
+        line.set_ydata(y)
+    art["median"].set_ydata(data["median_shown"])
+    art["bound"].set_ydata(data["bound_shown"])
+    art["legend"].get_texts()[2].set_text(f"bound $(\\max|f'|)^k = {data['peak']:.3g}^k$")
+    dead = data["dead_from"]
+    art["dead"].set_visible(dead is not None)
+    if dead is not None:
+        rest = ("every product is 0" if data["smallest_nonzero"] is None else
+                f"the non-zero products are $\\geq {data['smallest_nonzero']:.3g}$")
+        art["dead"].set_text(f"median is exactly 0 from $k = {dead}$ on;\n{rest}")
+    art["ax"].set_title(f"{data['activation']}, $z_j \\sim \\mathcal{{N}}(0, {data['spread']:g}^2)$", fontsize=10)
+    for bar, h in zip(art["bars"], data["zero_fraction"]):
+        bar.set_height(h)
+    art["none"].set_visible(not data["zero_fraction"].any())
+
+
+def derivative_chain_applies(activation, spread):
+    """ReLU and leaky ReLU derivatives depend only on the sign of z, which no spread s > 0 changes."""
+    return {"activation"} if activation in ("relu", "leaky_relu") else {"activation", "spread"}
 
 
 def derivative_chain():
@@ -265,7 +407,8 @@ def derivative_chain():
     controls = [dropdown("activation", ("sigmoid", "tanh", "relu", "leaky_relu"), "sigmoid"),
                 slider("spread", 0.25, 4.0, 0.25, 1.0, label="spread of z", static=(0.5, 1.0, 2.0, 4.0))]
     return Experiment("Products of activation derivatives", controls, derivative_chain_compute,
-                      derivative_chain_draw, figsize=(9, 3.6), alt="Log-scale plot of products of k activation "
+                      derivative_chain_draw, figsize=(9, 3.9), update=derivative_chain_update,
+                      applies=derivative_chain_applies, alt="Log-scale plot of products of k activation "
                       "derivatives against k, with their median and the bound max|f'| to the power k, and a bar "
                       "chart of the share of products that are exactly zero")
 

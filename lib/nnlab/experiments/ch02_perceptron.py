@@ -1,11 +1,12 @@
 """Chapter 2 experiments: the perceptron rule step by step, and gradient descent on quadratics."""
 import numpy as np
 
+
 from .. import data
 from ..topics import descent, perceptron
 from .._checks import choice, number
-from ..experiment import Experiment, dropdown, slider
-from ..viz.plots import OKABE_ITO, line_2d, scatter_classes
+from ..experiment import Experiment, dropdown, freeze_layout, slider
+from ..viz.plots import OKABE_ITO, scatter_classes
 
 # ---------------------------------------------------------------------------------------------
 # Shared data and figures used in the chapter text
@@ -44,6 +45,35 @@ def bound_vs_updates(seeds=range(30), shifts=((0.0, 0.0), (2.0, 1.0), (3.0, 0.0)
 # ---------------------------------------------------------------------------------------------
 # Experiment 1: the perceptron rule, one update at a time
 # ---------------------------------------------------------------------------------------------
+
+
+
+
+def _line_in_view(w, b, xlim, ylim):
+    """Two points of the line w1 x1 + w2 x2 + b = 0 spanning the view (as line_2d draws it), or None."""
+    w1, w2 = w
+    if abs(w2) > 1e-12:
+        xs = np.array(xlim, dtype=float)
+        return np.c_[xs, -(w1 * xs + b) / w2]
+    if abs(w1) > 1e-12:
+        return np.c_[[-b / w1] * 2, ylim]
+    return None
+
+
+def _normal_arrow(w, b, xlim, ylim):
+    """Start and tip of the arrow w drawn on the line, near the middle of the view."""
+    foot = -b * w / (w @ w)             # the point of the line closest to the origin
+    # the foot may lie outside the view: slide it along the line to the middle of the view
+    centre = np.array([np.mean(xlim), np.mean(ylim)])
+    along = np.array([-w[1], w[0]]) / np.linalg.norm(w)
+    p = foot + along * ((centre - foot) @ along)
+    u = w / np.linalg.norm(w)
+    tip = p + 1.2 * u
+    if not (xlim[0] < tip[0] < xlim[1] and ylim[0] < tip[1] < ylim[1]):
+        p, tip = p - 1.2 * u, p          # no room on the class-1 side: end the arrow on the line
+    return p, tip, 0.5 * (p + tip) + 0.25 * np.array([u[1], -u[0]])
+
+
 def perceptron_stepper_compute(update=0):
     """State of the perceptron after ``update`` updates on the stepper data set."""
     number("update", update, low=0, integer=True)
@@ -56,57 +86,77 @@ def perceptron_stepper_compute(update=0):
     if k > 0:
         out.update(sample=int(h.sample[k - 1]), sign=int(h.sign[k - 1]), epoch=int(h.epoch[k - 1]))
     out["errors"] = int(np.sum(perceptron.perceptron_predict(X, h.w[k], h.b[k]) != y))
+    pad = 0.8
+    xlim = (X[:, 0].min() - pad, X[:, 0].max() + pad)
+    ylim = (X[:, 1].min() - pad, X[:, 1].max() + pad)
+    has_line = bool(np.any(out["w"] != 0))
+    out.update(xlim=xlim, ylim=ylim,
+               line=_line_in_view(out["w"], out["b"], xlim, ylim) if has_line else None,
+               line_prev=_line_in_view(out["w_prev"], out["b_prev"], xlim, ylim)
+               if k > 0 and np.any(out["w_prev"] != 0) else None,
+               arrow=_normal_arrow(out["w"], out["b"], xlim, ylim) if has_line else None)
     return out
 
 
 def perceptron_stepper_draw(d, fig):
     ax, axw = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.25, 1]})
-    X, y, k = d["X"], d["y"], d["k"]
+    X, y = d["X"], d["y"]
     scatter_classes(X, y, ax, s=30)
-    pad = 0.8
-    ax.set_xlim(X[:, 0].min() - pad, X[:, 0].max() + pad)
-    ax.set_ylim(X[:, 1].min() - pad, X[:, 1].max() + pad)
-    if k > 0 and np.any(d["w_prev"] != 0):
-        line_2d(d["w_prev"], d["b_prev"], ax, color="0.55", ls="--", lw=1.2, label="line before")
-    if np.any(d["w"] != 0):
-        line_2d(d["w"], d["b"], ax, color="black", lw=2, label="line after" if k else "line")
-        w, b = d["w"], d["b"]
-        foot = -b * w / (w @ w)             # the point of the line closest to the origin
-        # the foot may lie outside the view: slide it along the line to the middle of the view
-        centre = np.array([np.mean(ax.get_xlim()), np.mean(ax.get_ylim())])
-        along = np.array([-w[1], w[0]]) / np.linalg.norm(w)
-        p = foot + along * ((centre - foot) @ along)
-        u = w / np.linalg.norm(w)
-        (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
-        tip = p + 1.2 * u
-        if not (x_lo < tip[0] < x_hi and y_lo < tip[1] < y_hi):
-            p, tip = p - 1.2 * u, p          # no room on the class-1 side: end the arrow on the line
-        ax.annotate("", xy=tip, xytext=p, arrowprops=dict(arrowstyle="-|>", color=OKABE_ITO[5], lw=2))
-        ax.text(*(0.5 * (p + tip) + 0.25 * np.array([u[1], -u[0]])), "$w$", color=OKABE_ITO[5], fontsize=12)
-    if d["sample"] is not None:
-        xi = X[d["sample"]]
-        ax.scatter(*xi, s=260, facecolors="none", edgecolors=OKABE_ITO[5], linewidths=2.2,
-                   label="point corrected", zorder=5)
-        ax.set_title(f"update {k}/{d['U']} (epoch {d['epoch'] + 1}): class {y[d['sample']]} point, "
-                     f"$t-y={d['sign']:+d}$; {d['errors']} errors now", fontsize=9)
-    else:
-        ax.set_title(f"start: $w=0$, $b=0$, every point predicted 1; {d['errors']} errors", fontsize=9)
-    ax.legend(loc="lower right", fontsize=9)
+    ax.set_xlim(*d["xlim"])
+    ax.set_ylim(*d["ylim"])
+    (before,) = ax.plot([], [], color="0.55", ls="--", lw=1.2)
+    (after,) = ax.plot([], [], color="black", lw=2)
+    arrow = ax.annotate("", xy=(0, 0), xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color=OKABE_ITO[5], lw=2))
+    w_text = ax.text(0, 0, "$w$", color=OKABE_ITO[5], fontsize=12)
+    ring = ax.scatter([], [], s=260, facecolors="none", edgecolors=OKABE_ITO[5], linewidths=2.2, zorder=5)
+    ax.set_title("update 0/0 (epoch 1): class 0 point, $t-y=+1$; 0 errors now", fontsize=9)
 
     W = d["W"]
     axw.plot(W[:, 0], W[:, 1], color="0.7", lw=1, marker="o", ms=3, zorder=1)
-    axw.plot(W[:k + 1, 0], W[:k + 1, 1], color=OKABE_ITO[0], lw=1.5, marker="o", ms=4, zorder=2,
-             label="$w$ so far")
-    if k > 0:
-        axw.annotate("", xy=d["w"], xytext=d["w_prev"],
-                     arrowprops=dict(arrowstyle="-|>", color=OKABE_ITO[5], lw=2))
-        axw.plot([], [], color=OKABE_ITO[5], lw=2, label=r"this step $\eta\,(t-y)\,x$")
-    axw.scatter([0], [0], color="black", marker="+", s=60, label="start $w=0$")
+    (so_far,) = axw.plot([], [], color=OKABE_ITO[0], lw=1.5, marker="o", ms=4, zorder=2)
+    step = axw.annotate("", xy=(0, 0), xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color=OKABE_ITO[5], lw=2))
+    (step_key,) = axw.plot([], [], color=OKABE_ITO[5], lw=2)
+    start = axw.scatter([0], [0], color="black", marker="+", s=60)
     axw.set_xlabel("$w_1$")
     axw.set_ylabel("$w_2$")
-    axw.set_title(f"weight space (bias now $b={d['b']:.0f}$)", fontsize=9)
-    axw.set_aspect("equal", adjustable="datalim")
-    axw.legend(loc="best", fontsize=9)
+    axw.set_title("weight space (bias now $b=0$)", fontsize=9)
+    axw.set_aspect("equal", adjustable="datalim")   # limits: the whole path (grey), the same for every update
+    classes = list(ax.collections[:2])
+    fig.legend(classes + [before, after, ring, so_far, step_key, start],
+               [c.get_label() for c in classes] + ["line before the update", "line after it", "point corrected",
+                                                  "$w$ so far", r"this step $\eta\,(t-y)\,x$", "start $w=0$"],
+               loc="outside lower center", ncols=4, fontsize=9)
+    art = {"ax": ax, "axw": axw, "before": before, "after": after, "arrow": arrow, "w_text": w_text,
+           "ring": ring, "so_far": so_far, "step": step}
+    freeze_layout(fig)    # lay out with the placeholder texts, then keep it
+    perceptron_stepper_update(d, art)
+    return art
+
+
+def perceptron_stepper_update(d, art):
+    k, X, y = d["k"], d["X"], d["y"]
+    for line, seg in ((art["before"], d["line_prev"]), (art["after"], d["line"])):
+        line.set_data(*(([], []) if seg is None else seg.T))
+    art["arrow"].set_visible(d["arrow"] is not None)
+    art["w_text"].set_visible(d["arrow"] is not None)
+    if d["arrow"] is not None:
+        p, tip, label = d["arrow"]
+        art["arrow"].xy = tip
+        art["arrow"].set_position(p)
+        art["w_text"].set_position(label)
+    if d["sample"] is not None:
+        art["ring"].set_offsets(X[d["sample"]][None])
+        art["ax"].set_title(f"update {k}/{d['U']} (epoch {d['epoch'] + 1}): class {y[d['sample']]} point, "
+                            f"$t-y={d['sign']:+d}$; {d['errors']} errors now", fontsize=9)
+    else:
+        art["ring"].set_offsets(np.zeros((0, 2)))
+        art["ax"].set_title(f"start: $w=0$, $b=0$, every point predicted 1; {d['errors']} errors", fontsize=9)
+    W = d["W"]
+    art["so_far"].set_data(W[:k + 1, 0], W[:k + 1, 1])
+    art["step"].set_visible(k > 0)
+    art["step"].xy = d["w"]
+    art["step"].set_position(d["w_prev"])
+    art["axw"].set_title(f"weight space (bias now $b={d['b']:.0f}$)", fontsize=9)
 
 
 def perceptron_stepper():
@@ -115,7 +165,7 @@ def perceptron_stepper():
     return Experiment(
         "The perceptron rule, one update at a time",
         [slider("update", 0, U, 1, 0, label="update number", static=static)],
-        perceptron_stepper_compute, perceptron_stepper_draw, figsize=(9, 4),
+        perceptron_stepper_compute, perceptron_stepper_draw, figsize=(9, 4.6), update=perceptron_stepper_update,
         alt="Left: 30 points of two classes and the perceptron's decision line before and after one "
             "update, with the corrected point circled and the weight vector drawn normal to the line. "
             "Right: the path of the weight vector in weight space")
@@ -130,23 +180,35 @@ X0_1D = 1.0
 X0_2D = np.array([-2.0, 1.5])
 GD_STEPS = 30
 GD_TOL = 1e-6
+VIEW_1D = 1.5          # the 1-D panel shows x in [-1.5, 1.5]
+VIEW_2D = 2.6          # the 2-D panel shows the square [-2.6, 2.6]^2
+LOSS_LIM = (1e-16, 1e13)
 
 
 def gd_compute(dim="1-D", lr=0.05, steps=GD_STEPS):
     """Gradient descent path and loss per step on f = 5 x^2 (1-D) or f = 1/2 x^T A x (2-D, eig 1 and 10)."""
     choice("dim", dim, ("1-D", "2-D"))
     number("lr", lr, low=0, low_open=True)
+    f1, grad1 = descent.quadratic_1d(A_1D)
+    f2, grad2 = descent.quadratic_2d(A_2D)
     if dim == "1-D":
-        f, grad = descent.quadratic_1d(A_1D)
+        f, grad = f1, grad1
         x0, factors = X0_1D, np.array([float(descent.contraction_factor(A_1D, lr))])
     else:
-        f, grad = descent.quadratic_2d(A_2D)
+        f, grad = f2, grad2
         x0 = X0_2D
         factors = 1 - lr * np.linalg.eigvalsh(A_2D)    # per eigen-direction: (shallow, steep)
     path = descent.gradient_descent(grad, x0, lr=lr, steps=steps, tol=GD_TOL)
     loss = f(path)
+    xs = np.linspace(-VIEW_1D, VIEW_1D, 301)
+    g = np.linspace(-VIEW_2D, VIEW_2D, 161)
+    G1, G2 = np.meshgrid(g, g)
+    Z = f2(np.stack([G1, G2], axis=-1))
+    finite = path[np.all(np.isfinite(path.reshape(len(path), -1)), axis=1)]
     return {"dim": dim, "lr": lr, "path": path, "loss": loss, "factors": factors,
-            "regimes": [descent.regime(q) for q in factors], "f": f}
+            "regimes": [descent.regime(q) for q in factors], "f": f,
+            "finite_path": finite, "finite_f": f(finite), "loss_shown": np.maximum(loss, LOSS_LIM[0]),
+            "parabola": (xs, f1(xs)), "bowl": (G1, G2, Z, np.geomspace(0.02, Z.max(), 12))}
 
 
 def _curve_1d(ax, f, path, lr):
@@ -160,40 +222,77 @@ def _curve_1d(ax, f, path, lr):
     ax.set_ylabel("$f(x)$")
 
 
-def _contours_2d(ax, f, path):
-    finite = path[np.all(np.isfinite(path), axis=1)]
-    reach = max(2.6, 1.1 * np.max(np.abs(finite)))
-    g = np.linspace(-reach, reach, 200)
-    G1, G2 = np.meshgrid(g, g)
-    Z = f(np.stack([G1, G2], axis=-1))
-    ax.contour(G1, G2, Z, levels=np.geomspace(0.02, Z.max(), 12), colors="0.6", linewidths=0.8)
-    ax.plot(finite[:, 0], finite[:, 1], color=OKABE_ITO[5], lw=1.2, marker="o", ms=3.5, label="steps")
-    ax.scatter(*finite[0], s=120, facecolors="none", edgecolors="black", zorder=4, label="start")
-    ax.scatter([0], [0], marker="*", s=120, color=OKABE_ITO[2], zorder=4, label="minimum")
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
-    ax.set_aspect("equal")
-
-
 def gd_draw(d, fig):
-    ax, axl = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
-    if d["dim"] == "1-D":
-        _curve_1d(ax, d["f"], d["path"], d["lr"])
-        q = d["factors"][0]
-        ax.set_title(rf"$\eta={d['lr']:g}$: factor $1-2a\eta={q:+.2f}$ → {d['regimes'][0]}", fontsize=9)
-    else:
-        _contours_2d(ax, d["f"], d["path"])
-        qs, qt = d["factors"]
-        ax.set_title(rf"$\eta={d['lr']:g}$: steep direction $1-10\eta={qt:+.2f}$ ({d['regimes'][1]})"
-                     "\n" rf"shallow direction $1-\eta={qs:+.2f}$ ({d['regimes'][0]})", fontsize=9)
-    ax.legend(loc="upper center", fontsize=9)
-    loss = np.maximum(d["loss"], 1e-16)
-    axl.semilogy(np.arange(len(loss)), loss, color=OKABE_ITO[0], marker="o", ms=3)
+    """Left: the path on the parabola (1-D) or on the contours (2-D); both panels share one place and
+    the one of the other function is hidden. Right: the loss per step."""
+    gs = fig.add_gridspec(1, 2, width_ratios=[1.2, 1])
+    ax1, ax2, axl = fig.add_subplot(gs[0]), fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
+    xs, fx = d["parabola"]
+    ax1.plot(xs, fx, color="0.4", lw=1.5, label="$f(x)=5x^2$")
+    (path1,) = ax1.plot([], [], color=OKABE_ITO[5], lw=1, alpha=0.8)
+    steps1 = ax1.scatter([], [], color=OKABE_ITO[5], s=22, zorder=3, label="steps")
+    ax1.scatter([X0_1D], [A_1D * X0_1D ** 2], s=120, facecolors="none", edgecolors="black", zorder=4,
+                label="start")
+    ax1.set_xlim(-VIEW_1D, VIEW_1D)
+    ax1.set_ylim(-0.04 * fx.max(), 1.08 * fx.max())
+    ax1.set_xticks([-1, 0, 1])
+    ax1.set_yticks([0, 5, 10])
+    ax1.set_xlabel("$x$")
+    ax1.set_ylabel("$f(x)$")
+    ax1.legend(loc="upper center", fontsize=9)
+
+    G1, G2, Z, levels = d["bowl"]
+    ax2.contour(G1, G2, Z, levels=levels, colors="0.6", linewidths=0.8)
+    (path2,) = ax2.plot([], [], color=OKABE_ITO[5], lw=1.2, marker="o", ms=3.5, label="steps")
+    ax2.scatter(*X0_2D, s=120, facecolors="none", edgecolors="black", zorder=4, label="start")
+    ax2.scatter([0], [0], marker="*", s=120, color=OKABE_ITO[2], zorder=4, label="minimum")
+    ax2.set_xlim(-VIEW_2D, VIEW_2D)
+    ax2.set_ylim(-VIEW_2D, VIEW_2D)
+    ax2.set_xticks([-2, 0, 2])
+    ax2.set_yticks([-2, 0, 2])
+    ax2.set_xlabel("$x_1$")
+    ax2.set_ylabel("$x_2$")
+    ax2.set_aspect("equal")
+    ax2.legend(loc="upper right", fontsize=9)    # the paths start at the upper left and run across the valley
+
+    (loss,) = axl.semilogy([], [], color=OKABE_ITO[0], marker="o", ms=3)
+    axl.set_xlim(-1, GD_STEPS + 1)
+    axl.set_ylim(*LOSS_LIM)
+    axl.set_yticks(10.0 ** np.arange(-15, 13, 5))
+    axl.set_xticks([0, 10, 20, 30])
     axl.set_xlabel("step $k$")
     axl.set_ylabel("loss $f(x_k)$ (log scale)")
+    axl.set_title(f"stopped at step {GD_STEPS - 1}: gradient < {GD_TOL:g}", fontsize=9)
+    for ax in (ax1, ax2):     # the tallest titles either function gets (two lines)
+        ax.set_title("$\\eta=0.25$: steep direction $1-10\\eta=-1.50$ (diverging)\n"
+                     "shallow direction $1-\\eta=+0.75$ (good)", fontsize=9)
+    art = {"ax1": ax1, "ax2": ax2, "path1": path1, "steps1": steps1, "path2": path2, "loss": loss, "axl": axl}
+    freeze_layout(fig)    # lay out with the placeholder texts, then keep it
+    gd_update(d, art)
+    return art
+
+
+def gd_update(d, art):
+    one_d = d["dim"] == "1-D"
+    art["ax1"].set_visible(one_d)
+    art["ax2"].set_visible(not one_d)
+    path, fp = d["finite_path"], d["finite_f"]
+    if one_d:
+        art["path1"].set_data(path, fp)
+        art["steps1"].set_offsets(np.c_[path, fp])
+        q = d["factors"][0]
+        art["ax1"].set_title(rf"$\eta={d['lr']:g}$: factor $1-2a\eta={q:+.2f}$" "\n" f"→ {d['regimes'][0]}",
+                             fontsize=9)
+    else:
+        art["path2"].set_data(path[:, 0], path[:, 1])
+        qs, qt = d["factors"]
+        art["ax2"].set_title(rf"$\eta={d['lr']:g}$: steep direction $1-10\eta={qt:+.2f}$ ({d['regimes'][1]})"
+                             "\n" rf"shallow direction $1-\eta={qs:+.2f}$ ({d['regimes'][0]})", fontsize=9)
+    loss = d["loss_shown"]
+    art["loss"].set_data(np.arange(len(loss)), loss)
     stop = len(loss) - 1
     note = f"stopped at step {stop}: gradient < {GD_TOL:g}" if stop < GD_STEPS else f"{GD_STEPS} steps"
-    axl.set_title(note, fontsize=9)
+    art["axl"].set_title(note, fontsize=9)
 
 
 def gd_explorer():
@@ -202,7 +301,7 @@ def gd_explorer():
         [dropdown("dim", ("1-D", "2-D"), "1-D", label="function"),
          slider("lr", 0.005, 0.25, 0.005, 0.05, label="learning rate η",
                 static=(0.01, 0.05, 0.1, 0.15, 0.18, 0.21))],
-        gd_compute, gd_draw, figsize=(9, 3.8),
+        gd_compute, gd_draw, figsize=(9, 3.8), update=gd_update,
         alt="Left: the path of gradient descent on f(x)=5x² (a parabola) or on an elongated 2-D "
             "quadratic (contour lines). Right: the loss at every step on a log scale")
 

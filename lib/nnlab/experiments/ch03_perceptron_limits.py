@@ -32,53 +32,123 @@ def start_weights(init):
 
 
 # ---------------------------------------------------------------------------------------------
+# Shared by both experiments: fixed axes, update times, lines across the data box
+# ---------------------------------------------------------------------------------------------
+BOX = (-4.8, 4.2)          # x1 and x2 limits of the data panel: every point at every noise up to 1.5
+MISTAKES_MAX = 50          # mistake bars of an epoch go up to here (at most 46 of the 100 points)
+WEIGHTS_LIM = (-4.5, 6.5)  # w1, w2 and b of every setting stay inside
+
+
+def update_times(h, n=None):
+    """Where update k sits on an epoch axis: update j (0-based) of the m updates in epoch e is at
+    e + (j + 1) / m, so the last update of an epoch sits at its end; row 0 (the start) is at 0.
+    -> (n,) times of the weight rows 0..n-1 (all rows by default)."""
+    n = len(h.b) if n is None else n
+    k = np.arange(1, n)                                   # update number, 1-based
+    e = h.epoch[k - 1]
+    first = np.r_[0, h.epoch_end][e]                      # updates done before epoch e
+    return np.r_[0.0, e + (k - first) / h.mistakes[e]]
+
+
+
+
+def line_in_box(w, b, box=BOX):
+    """The points of w1 x1 + w2 x2 + b = 0 at the edges of the square box -> (xs (2,), ys (2,)),
+    or two empty arrays when w = 0 (no line)."""
+    w1, w2 = w
+    lo_hi = np.array(box, dtype=float)
+    if abs(w2) > 1e-12:
+        return lo_hi, -(w1 * lo_hi + b) / w2
+    if abs(w1) > 1e-12:
+        return np.full(2, -b / w1), lo_hi
+    return np.empty(0), np.empty(0)
+
+
+# ---------------------------------------------------------------------------------------------
 # Experiment 1: separable against overlapping data
 # ---------------------------------------------------------------------------------------------
+N_BEFORE = 5               # grey lines: the epochs before the last
+
+
 def separable_vs_overlapping_compute(kind="overlapping", noise=0.6, epochs=EPOCHS):
-    """Train for ``epochs`` epochs; mistakes per epoch, weights after every update and per epoch."""
+    """Train for ``epochs`` epochs; mistakes per epoch, weights after every update and per epoch,
+    and what the figure draws: the last lines in the data box, the weights on an epoch axis."""
     number("noise", noise, low=0, low_open=True)
     X, y = make_data(kind, noise)
     h = perceptron.perceptron_train(X, y, lr=1.0, epochs=epochs, rng=np.random.default_rng(TRAIN_SEED))
     We, Be = h.epoch_weights()
+    before = [line_in_box(w, b) for w, b in zip(We[-N_BEFORE - 1:-1], Be[-N_BEFORE - 1:-1])]
+    # the weights over the epochs; after the last update they stay where they are until the end
+    t = np.r_[update_times(h), epochs]
+    weights = np.c_[np.r_[h.w, h.w[-1:]], np.r_[h.b, h.b[-1]]]
     return {"kind": kind, "noise": noise, "X": X, "y": y, "mistakes": h.mistakes, "W": h.w, "B": h.b,
             "W_epoch": We, "B_epoch": Be, "converged_epoch": h.converged_epoch, "updates": h.updates,
-            "epoch_end": h.epoch_end, "train_acc": perceptron.accuracy_of_weights(We, Be, X, y)}
+            "epoch_end": h.epoch_end, "train_acc": perceptron.accuracy_of_weights(We, Be, X, y),
+            "lines_before": before, "line_final": line_in_box(We[-1], Be[-1]), "t_weights": t,
+            "weights": weights}
 
 
 def separable_vs_overlapping_draw(d, fig):
     ax, axm, axw = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.1, 1, 1]})
-    X, y = d["X"], d["y"]
-    scatter_classes(X, y, ax, s=14)
-    ax.set_xlim(X[:, 0].min() - 0.5, X[:, 0].max() + 0.5)
-    ax.set_ylim(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5)
-    for w, b in zip(d["W_epoch"][-6:-1], d["B_epoch"][-6:-1]):
-        if np.any(w != 0):
-            line_2d(w, b, ax, color="0.6", lw=0.8)
-    ax.plot([], [], color="0.6", lw=0.8, label="lines of the 5\nepochs before")
-    line_2d(d["W_epoch"][-1], d["B_epoch"][-1], ax, color="black", lw=2, label="final line")
-    ax.legend(loc="lower right", fontsize=9)
-    done = (f"converged in epoch {d['converged_epoch'] + 1}" if d["converged_epoch"] is not None
-            else "never converged")
-    ax.set_title(f"{d['kind']}, noise {d['noise']:g}: {done}", fontsize=9)
+    art = {"ax": ax, "axm": axm, "axw": axw}
+    scatter_classes(d["X"][:2], np.array([0, 1]), ax, s=14)
+    art["points"] = ax.collections[-2:]
+    ax.set_xlim(*BOX)
+    ax.set_ylim(*BOX)
+    ax.set_xticks(range(-4, 5, 2))
+    ax.set_yticks(range(-4, 5, 2))
+    art["before"] = [ax.plot([], [], color="0.6", lw=0.8)[0] for _ in range(N_BEFORE)]
+    art["before"][0].set_label(f"lines of the {N_BEFORE} epochs before")
+    (art["final"],) = ax.plot([], [], color="black", lw=2, label="final line")
+    art["title"] = ax.set_title(" ", fontsize=9)
 
     epochs = np.arange(1, len(d["mistakes"]) + 1)
-    axm.bar(epochs, d["mistakes"], color=OKABE_ITO[5], width=0.8)
+    art["bars"] = axm.bar(epochs, np.zeros(len(epochs)), color=OKABE_ITO[5], width=0.8)
+    axm.set_xlim(0, len(epochs) + 1)
     axm.set_xlabel("epoch")
-    axm.set_ylabel(f"mistakes in the epoch (of {len(X)})")
-    axm.set_ylim(0, max(5, d["mistakes"].max() * 1.15))
-    if d["converged_epoch"] is not None:
-        axm.text(0.97, 0.95, "0 mistakes from here on:\nthe rule has stopped", transform=axm.transAxes,
-                 ha="right", va="top", fontsize=9)
-    axm.set_title(f"{d['updates']} updates in all", fontsize=9)
+    axm.set_ylabel(f"mistakes in the epoch (of {len(d['X'])})")
+    axm.set_ylim(0, MISTAKES_MAX)
+    axm.set_xticks(range(0, len(epochs) + 1, 10))
+    axm.set_yticks(range(0, MISTAKES_MAX + 1, 10))
+    art["stopped"] = axm.text(0.97, 0.95, "0 mistakes from here on:\nthe rule has stopped", transform=axm.transAxes,
+                              ha="right", va="top", fontsize=9)
+    art["updates"] = axm.set_title(" ", fontsize=9)
 
-    k = np.arange(len(d["B"]))
-    axw.plot(k, d["W"][:, 0], color=OKABE_ITO[0], lw=1, label="$w_1$")
-    axw.plot(k, d["W"][:, 1], color=OKABE_ITO[1], lw=1, label="$w_2$")
-    axw.plot(k, d["B"], color=OKABE_ITO[2], lw=1, label="$b$")
-    axw.set_xlabel("update number")
+    art["w1"], = axw.plot([], [], color=OKABE_ITO[0], lw=1, drawstyle="steps-post", label="$w_1$")
+    art["w2"], = axw.plot([], [], color=OKABE_ITO[1], lw=1, drawstyle="steps-post", label="$w_2$")
+    art["b"], = axw.plot([], [], color=OKABE_ITO[2], lw=1, drawstyle="steps-post", label="$b$")
+    axw.set_xlim(0, len(epochs))
+    axw.set_xticks(range(0, len(epochs) + 1, 10))
+    axw.set_ylim(*WEIGHTS_LIM)
+    axw.set_yticks(range(-4, 7, 2))
+    axw.set_xlabel("epoch (a step at every update)")
     axw.set_ylabel("weight value")
     axw.set_title("the weights over the updates", fontsize=9)
-    axw.legend(loc="best", fontsize=9)
+    handles, labels = ax.get_legend_handles_labels()
+    more, more_labels = axw.get_legend_handles_labels()
+    fig.legend(handles + more, labels + more_labels, loc="outside lower center", ncol=7, fontsize=9,
+               frameon=False)
+    separable_vs_overlapping_update(d, art)
+    return art
+
+
+def separable_vs_overlapping_update(d, art):
+    X, y = d["X"], d["y"]
+    for k, points in enumerate(art["points"]):
+        points.set_offsets(X[y == k])
+    for line, (xs, ys) in zip(art["before"], d["lines_before"]):
+        line.set_data(xs, ys)
+    art["final"].set_data(*d["line_final"])
+    done = (f"converged in epoch {d['converged_epoch'] + 1}" if d["converged_epoch"] is not None
+            else "never converged")
+    art["title"].set_text(f"{d['kind']}, noise {d['noise']:g}: {done}")
+    for bar, m in zip(art["bars"], d["mistakes"]):
+        bar.set_height(m)
+    art["stopped"].set_visible(d["converged_epoch"] is not None)
+    art["updates"].set_text(f"{d['updates']} updates in all")
+    t, w = d["t_weights"], d["weights"]
+    for k, name in enumerate(("w1", "w2", "b")):
+        art[name].set_data(t, w[:, k])
 
 
 def separable_vs_overlapping():
@@ -86,16 +156,22 @@ def separable_vs_overlapping():
         "Separable versus overlapping classes: does the rule stop?",
         [dropdown("kind", ("separable", "overlapping"), "overlapping", label="data"),
          slider("noise", 0.2, 1.5, 0.1, 0.6, label="noise (spread of each class)", static=(0.3, 0.6, 0.9, 1.2))],
-        separable_vs_overlapping_compute, separable_vs_overlapping_draw, figsize=(10, 3.5),
+        separable_vs_overlapping_compute, separable_vs_overlapping_draw, figsize=(10, 3.8),
+        update=separable_vs_overlapping_update,
         alt="Left: 100 points of two classes with the perceptron's final line and the lines of the "
-            "previous five epochs. Middle: mistakes in each of 30 epochs. Right: w1, w2 and b after every update")
+            "previous five epochs. Middle: mistakes in each of 30 epochs. Right: w1, w2 and b after every "
+            "update, against the epoch")
 
 
 # ---------------------------------------------------------------------------------------------
 # Experiment 2: training and test accuracy over the epochs
 # ---------------------------------------------------------------------------------------------
+FIRST_EPOCHS = 3           # the left panel: every update of the first epochs
+
+
 def accuracy_curves_compute(noise=1.0, lr=1.0, init="zero", epochs=EPOCHS):
-    """Training/test accuracy after every update and every epoch, and the pocket's test accuracy."""
+    """Training/test accuracy after every update (first 3 epochs, on an epoch axis) and every
+    epoch, and the pocket's test accuracy."""
     number("noise", noise, low=0, low_open=True)
     X, y = make_data("overlapping", noise)
     Xt, yt = make_data("overlapping", noise, n=N_TEST, seed=TEST_SEED)
@@ -106,39 +182,65 @@ def accuracy_curves_compute(noise=1.0, lr=1.0, init="zero", epochs=EPOCHS):
     pocket_u = perceptron.pocket(train_u)                               # best-so-far on training data
     end = h.epoch_end
     # the test set is larger: score only the weights that are drawn (first 3 epochs, epoch ends, pocket)
-    n_show = end[min(2, len(end) - 1)] + 1
+    n_show = end[min(FIRST_EPOCHS - 1, len(end) - 1)] + 1
     need = np.unique(np.r_[np.arange(n_show), end, pocket_u[end]])
     test_u = np.full(len(train_u), np.nan)
     test_u[need] = perceptron.accuracy_of_weights(h.w[need], h.b[need], Xt, yt)
+    # on the epoch axis, and held at the end of epoch 3 when the last update came earlier
+    t_update = np.r_[update_times(h, n_show), FIRST_EPOCHS]
     return {"noise": noise, "lr": lr, "init": init, "train_update": train_u[:n_show],
             "test_update": test_u[:n_show], "train_epoch": train_u[end], "test_epoch": test_u[end],
-            "pocket_test_epoch": test_u[pocket_u[end]], "epoch_end": end, "updates": h.updates}
+            "pocket_test_epoch": test_u[pocket_u[end]], "epoch_end": end, "updates": h.updates,
+            "t_update": t_update}
 
 
 def accuracy_curves_draw(d, fig):
     axu, axe = fig.subplots(1, 2)
-    n_show = len(d["test_update"])
-    k = np.arange(n_show)
-    axu.plot(k, d["train_update"][:n_show], color=OKABE_ITO[0], lw=1, label="training")
-    axu.plot(k, d["test_update"][:n_show], color=OKABE_ITO[1], lw=1.2, ls="--", label="test")
-    for e in d["epoch_end"][:3]:
-        if e < n_show:
-            axu.axvline(e, color="0.75", lw=0.8)
-    axu.set_xlabel("update number (grey lines: end of epochs 1-3)")
+    art = {}
+    art["train_u"], = axu.plot([], [], color=OKABE_ITO[0], lw=1, drawstyle="steps-post")
+    art["test_u"], = axu.plot([], [], color=OKABE_ITO[1], lw=1.2, ls="--", drawstyle="steps-post")
+    for e in range(1, FIRST_EPOCHS):
+        axu.axvline(e, color="0.75", lw=0.8)
+    axu.set_xlim(0, FIRST_EPOCHS)
+    axu.set_xticks(range(FIRST_EPOCHS + 1))
+    axu.set_xlabel("epoch (a step at every update)")
     axu.set_ylabel("accuracy")
     axu.set_ylim(0, 1.02)
-    axu.set_title(f"after every update, first 3 epochs ({d['init']} start)", fontsize=9)
-    axu.legend(loc="lower right", fontsize=9)
+    axu.set_yticks(np.linspace(0, 1, 6))
+    art["title_u"] = axu.set_title(" ", fontsize=9)
 
     epochs = np.arange(1, len(d["train_epoch"]) + 1)
-    axe.plot(epochs, d["train_epoch"], color=OKABE_ITO[0], marker="o", ms=3, lw=1, label="training")
-    axe.plot(epochs, d["test_epoch"], color=OKABE_ITO[1], marker="s", ms=3, lw=1, ls="--", label="test")
-    axe.plot(epochs, d["pocket_test_epoch"], color=OKABE_ITO[2], lw=2, label="test, pocket weights")
+    art["train_e"], = axe.plot(epochs, epochs * 0.0, color=OKABE_ITO[0], marker="o", ms=3, lw=1, label="training")
+    art["test_e"], = axe.plot(epochs, epochs * 0.0, color=OKABE_ITO[1], marker="s", ms=3, lw=1, ls="--",
+                              label="test")
+    art["pocket"], = axe.plot(epochs, epochs * 0.0, color=OKABE_ITO[2], lw=2, label="test, pocket weights")
+    axe.set_xlim(0, len(epochs) + 1)
+    axe.set_xticks(range(0, len(epochs) + 1, 10))
     axe.set_xlabel("epoch")
     axe.set_ylabel("accuracy")
     axe.set_ylim(0, 1.02)
-    axe.set_title(rf"after every epoch (noise {d['noise']:g}, $\eta={d['lr']:g}$)", fontsize=9)
-    axe.legend(loc="lower right", fontsize=9)
+    axe.set_yticks(np.linspace(0, 1, 6))
+    art["title_e"] = axe.set_title(" ", fontsize=9)
+    fig.legend(loc="outside lower center", ncol=3, fontsize=9, frameon=False)
+    accuracy_curves_update(d, art)
+    return art
+
+
+def accuracy_curves_update(d, art):
+    t = d["t_update"]
+    art["train_u"].set_data(t, np.r_[d["train_update"], d["train_update"][-1]])
+    art["test_u"].set_data(t, np.r_[d["test_update"], d["test_update"][-1]])
+    art["title_u"].set_text(f"after every update, first {FIRST_EPOCHS} epochs (noise {d['noise']:g})")
+    art["train_e"].set_ydata(d["train_epoch"])
+    art["test_e"].set_ydata(d["test_epoch"])
+    art["pocket"].set_ydata(d["pocket_test_epoch"])
+    start = "zero start: any η" if d["init"] == "zero" else f"random start, η = {d['lr']:g}"
+    art["title_e"].set_text(f"after every epoch ({start})")
+
+
+def accuracy_curves_applies(noise, lr, init):
+    """From zero weights the learning rate only rescales them: the same lines, the same accuracies."""
+    return {"noise", "init"} | ({"lr"} if init != "zero" else set())
 
 
 def accuracy_curves():
@@ -147,7 +249,8 @@ def accuracy_curves():
         [slider("noise", 0.4, 1.6, 0.1, 1.0, label="noise (overlap)", static=(0.6, 1.0, 1.4)),
          dropdown("lr", (0.01, 0.1, 1.0, 10.0), 1.0, label="learning rate η", static=(0.01, 0.1, 1.0)),
          dropdown("init", ("zero", "random"), "zero", label="start weights")],
-        accuracy_curves_compute, accuracy_curves_draw, figsize=(9, 3.6),
+        accuracy_curves_compute, accuracy_curves_draw, figsize=(9, 3.8),
+        update=accuracy_curves_update, applies=accuracy_curves_applies,
         alt="Left: training and test accuracy after every perceptron update during the first three "
             "epochs. Right: training and test accuracy after every epoch, and the test accuracy of the "
             "pocket weights")

@@ -5,13 +5,16 @@ network, the best single line for a 2-D labelling. Every network is an ``nnlab.m
 named as in ``nnlab.params``: Y = f(X W1 + b1), Z = g(Y W2 + b2) with W1: (D, H), W2: (H, K).
 """
 import numpy as np
+from matplotlib.colors import BoundaryNorm, ListedColormap, to_rgb
+from matplotlib.lines import Line2D
+from matplotlib.patches import Polygon, Rectangle
 
 from .. import data
 from ..viz import plots
 from .._checks import as_2d, choice, generator, number
 from ..activations import Sigmoid
 from ..experiment import Experiment, dropdown, slider
-from ..layers import Sequential, mlp
+from ..layers import mlp
 from ..losses import SquaredError
 from ..optim import SGD
 from ..params import as_dict, load_dict
@@ -130,14 +133,15 @@ def learned_xor_params(seed=0, epochs=XOR_MAX_EPOCHS):
     return snaps[epochs], losses[:epochs]
 
 
-def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_EPOCHS, seed=0, *, steps=101):
+def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_EPOCHS, seed=0, *, steps=201):
     """The XOR network seen in the input space and in its hidden space.
 
     weights 'hand-set': OR/NAND/AND weights and biases times `steepness`, sigmoid units (a large
     steepness is nearly a step). 'learned': nnlab.fit on the noisy XOR data (seed, epochs).
     Returns a dict with params, the data X, y and their hidden codes H (N, 2), the four corners,
-    their codes Hc (4, 2) and outputs Zc (4,), accuracies, the output on an input grid and on a
-    hidden grid, the best line through the hidden codes of the corners (w, b, n_correct), its
+    their codes Hc (4, 2) and outputs Zc (4,), accuracies, the output on an input grid, the output
+    unit's region z >= 0.5 in hidden space ('out_region', polygon vertices), two points of each line
+    drawn ('unit_lines', 'out_line', 'sep_line'), the best line through the hidden codes of the corners (w, b, n_correct), its
     'margin' (smallest distance of a corner code from it) and the 'shared' codes (shared_codes);
     for 'learned' also the loss per epoch so far and over the whole run ('losses', 'full_losses').
     """
@@ -152,7 +156,6 @@ def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_E
         snaps, full_losses = xor_training(seed)
         params, losses = snaps[epochs], full_losses[:epochs]
     net = xor_network(params, "sigmoid")
-    output_unit = Sequential(net.layers[2:])          # the output layer alone, fed with hidden codes
     X, y = xor_data()
     corners, cy = data.xor_table()
     Z = net.forward(X)
@@ -162,18 +165,19 @@ def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_E
     g = np.linspace(-0.5, 1.5, steps)
     G1, G2 = np.meshgrid(g, g)
     Zgrid = net.forward(np.c_[G1.ravel(), G2.ravel()])
-    h = np.linspace(-0.05, 1.05, steps)
-    H1, H2 = np.meshgrid(h, h)
-    Zhidden = output_unit.forward(np.c_[H1.ravel(), H2.ravel()])
     w_sep, b_sep, n_sep = best_line(Hc, cy)
     a = np.linspace(-2, 2, 401)
-    return {"shared": shared_codes(Hc, cy), "margin": float(np.min(np.abs(Hc @ w_sep + b_sep))),
+    return {"unit_lines": [line_points(params["W1"][:, j], params["b1"][j], *XOR_BOX) for j in (0, 1)],
+            "out_line": line_points(params["W2"][:, 0], params["b2"][0], *HIDDEN_BOX),
+            "out_region": half_plane(params["W2"][:, 0], params["b2"][0], *HIDDEN_BOX),
+            "sep_line": line_points(w_sep, b_sep, *HIDDEN_BOX),
+            "shared": shared_codes(Hc, cy), "margin": float(np.min(np.abs(Hc @ w_sep + b_sep))),
             "distances": Hc @ w_sep + b_sep, "squash": (a, (a >= 0).astype(float), SIGMOID(steepness * a)),
             "weights": weights, "steepness": steepness, "epochs": epochs, "seed": seed, "params": params,
             "X": X, "y": y, "H": H, "acc": float(np.mean((Z[:, 0] >= 0.5) == (y == 1))),
             "corners": corners, "cy": cy, "Hc": Hc, "Zc": Zc[:, 0],
             "corner_acc": float(np.mean((Zc[:, 0] >= 0.5) == (cy == 1))),
-            "grid": (G1, G2, Zgrid.reshape(G1.shape)), "hidden_grid": (H1, H2, Zhidden.reshape(H1.shape)),
+            "grid": (G1, G2, Zgrid.reshape(G1.shape)),
             "separator": (w_sep, b_sep, n_sep), "losses": losses, "full_losses": full_losses}
 
 
@@ -186,88 +190,226 @@ def shared_codes(Hc, cy, *, tol=0.05):
             if cy[i] != cy[j] and np.linalg.norm(Hc[i] - Hc[j]) < tol]
 
 
-def _shade(ax, G1, G2, Z):
-    ax.contourf(G1, G2, (Z >= 0.5).astype(float), levels=[-0.5, 0.5, 1.5], cmap=plots.CLASS_CMAP, alpha=0.2)
+def line_points(w, b, lo, hi):
+    """Two points of the line w1 x1 + w2 x2 + b = 0 that span the box [lo, hi]^2 (none if w = 0).
+
+    -> (xs (2,), ys (2,)) or two empty arrays.
+    """
+    w1, w2 = (float(v) for v in w)
+    if abs(w2) > 1e-12:
+        xs = np.array([lo, hi], dtype=float)
+        return xs, -(w1 * xs + b) / w2
+    if abs(w1) > 1e-12:
+        return np.full(2, -b / w1), np.array([lo, hi], dtype=float)
+    return np.array([]), np.array([])
+
+
+def half_plane(w, b, lo, hi):
+    """The part of the square [lo, hi]^2 where w1 x1 + w2 x2 + b >= 0, as polygon vertices (k, 2).
+
+    The square's corners are clipped by the line (Sutherland-Hodgman); an empty part gives k = 0.
+    """
+    square = np.array([[lo, lo], [hi, lo], [hi, hi], [lo, hi]], dtype=float)
+    side = square @ np.asarray(w, dtype=float) + b
+    out = []
+    for k in range(4):
+        p, q, sp, sq = square[k], square[(k + 1) % 4], side[k], side[(k + 1) % 4]
+        if sp >= 0:
+            out.append(p)
+        if (sp >= 0) != (sq >= 0):
+            out.append(p + sp / (sp - sq) * (q - p))
+    return np.array(out).reshape(-1, 2)
+
+
+XOR_BOX, HIDDEN_BOX = (-0.5, 1.5), (-0.05, 1.05)
+N_SHARED_MAX = 4          # pairs of corners of different classes: at most 2 x 2
+REGIONS = BoundaryNorm([-1.0, 0.5, 2.0], 2)   # network output below / above 0.5
+PALE = ListedColormap([0.2 * np.array(to_rgb(c)) + 0.8 for c in plots.OKABE_ITO[:2]])   # the classes' colours, light
+
+
+def _shade(ax, Z, box):
+    """The network's two output regions (output >= 0.5 or not) over the square box x box."""
+    return ax.imshow(Z, extent=(*box, *box), origin="lower", cmap=PALE, norm=REGIONS, interpolation="nearest",
+                     aspect="auto", zorder=0)
+
+
+def _shade_half_plane(ax, box):
+    """The output unit's two regions in hidden space, a half-plane each: the square, and a polygon on it."""
+    (lo, hi), pale = box, PALE.colors
+    ax.add_patch(Rectangle((lo, lo), hi - lo, hi - lo, fc=pale[0], ec="none", zorder=0))
+    return ax.add_patch(Polygon(np.zeros((3, 2)), closed=True, fc=pale[1], ec="none", zorder=0))
+
+
+def _set_half_plane(patch, vertices):
+    patch.set_xy(vertices if len(vertices) else np.zeros((3, 2)))
+    patch.set_visible(len(vertices) > 0)
+
+
+def _points(ax, P, y, **kw):
+    """One scatter per class; returns the two collections."""
+    return [ax.scatter(P[y == k, 0], P[y == k, 1], c=plots.OKABE_ITO[k], marker=plots.MARKERS[k], **kw)
+            for k in (0, 1)]
+
+
+def _data_points(ax, P, y):
+    return _points(ax, P, y, s=14, alpha=0.8, edgecolors="white", linewidths=0.4)
 
 
 def _corner_points(ax, P, cy, s=140):
-    for k in (0, 1):
-        ax.scatter(P[cy == k, 0], P[cy == k, 1], s=s, c=plots.OKABE_ITO[k], marker=plots.MARKERS[k],
-                   edgecolors="black", linewidths=1.2, zorder=5)
+    return _points(ax, P, cy, s=s, edgecolors="black", linewidths=1.2, zorder=5)
 
 
-def _margin_strip(ax, dist, cy):
-    """Inset: the signed distances of the corner codes from the separating line, when they are tiny."""
+def _set_points(collections, P, y):
+    for k, c in enumerate(collections):
+        c.set_offsets(P[y == k])
+
+
+def _proxy(**kw):
+    """A legend entry that does not depend on what is drawn."""
+    return Line2D([], [], **kw)
+
+
+def _legend_below(ax, handles, labels):
+    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=9, ncol=2,
+                     frameon=False)
+
+
+def _margin_strip(ax, cy):
+    """Inset: the signed distances of the corner codes from the separating line (shown for the hand-set
+    weights when they are tiny)."""
     ins = ax.inset_axes([0.05, 0.1, 0.55, 0.13])
-    for k in (0, 1):
-        ins.scatter(dist[cy == k], np.zeros(np.sum(cy == k)), s=60, c=plots.OKABE_ITO[k],
-                    marker=plots.MARKERS[k], edgecolors="black", linewidths=1)
+    ins.set_in_layout(False)
+    dots = [ins.scatter([0.0], [0.0], s=60, c=plots.OKABE_ITO[k], marker=plots.MARKERS[k], edgecolors="black",
+                        linewidths=1) for k in (0, 1)]
     ins.axvline(0, color=plots.OKABE_ITO[5], lw=1.5, ls="--")
-    r = 1.5 * float(np.max(np.abs(dist)))
-    ins.set_xlim(-r, r)
+    ins.set_ylim(-1, 1)
     ins.set_yticks([])
     ins.tick_params(labelsize=9)
-    ins.set_title("distance of the corner codes\nfrom the dashed line", fontsize=9)
+    ins.set_title("distance of the corner codes\nfrom the dashed line", fontsize=9, y=1)
+    return {"axes": ins, "dots": dots}
+
+
+def _set_margin_strip(strip, d):
+    dist, cy = d["distances"], d["cy"]
+    shown = d["weights"] == "hand-set" and d["separator"][2] == 4 and d["margin"] < 0.03
+    strip["axes"].set_visible(shown)
+    for k, dots in enumerate(strip["dots"]):
+        dots.set_offsets(np.c_[dist[cy == k], np.zeros(np.sum(cy == k))])
+    r = max(1.5 * float(np.max(np.abs(dist))), 1e-9)
+    strip["axes"].set_xlim(-r, r)
+
+
+def _set_shared(annotations, d):
+    """Mark each pair of corners of different classes that share a hidden code (pool of annotations)."""
+    for k, ann in enumerate(annotations):
+        if k < len(d["shared"]):
+            i, j = d["shared"][k]
+            code = d["Hc"][i]
+            ann.set_text(" and ".join(f"({c[0]:.0f},{c[1]:.0f})" for c in d["corners"][[i, j]]) + "\nshare this code")
+            ann.xy = code
+            ann.set_position(code + 0.55 * (0.5 - code) + [0.12, -0.02])
+        ann.set_visible(k < len(d["shared"]))
+
+
+def _set_line(line, xy):
+    line.set_data(*xy)
+
+
+def _xor_titles(d):
+    n = d["separator"][2]
+    return (f"input space: accuracy {d['acc']:.0%} on 40 points",
+            f"hidden space: separable {'yes' if n == 4 else 'no'}, output {d['corner_acc'] * 4:.0f}/4 right")
 
 
 def xor_hidden_view_draw(d, fig):
-    ax_in, ax_hid, ax_3 = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 0.9]})
-    p = d["params"]
+    left, right = fig.subfigures(1, 2, width_ratios=[2, 0.9], wspace=0)
+    ax_in, ax_hid = left.subplots(1, 2)
+    art = {"ax_in": ax_in, "ax_hid": ax_hid}
+    ticks_in, ticks_hid = [-0.5, 0, 0.5, 1, 1.5], [0, 0.5, 1]
     # input space: network output regions, data, and the line of each hidden unit (where h_j = 0.5)
-    _shade(ax_in, *d["grid"])
-    plots.scatter_classes(d["X"], d["y"], ax_in, s=14, labels=["XOR = 0", "XOR = 1"])
+    art["in_shade"] = _shade(ax_in, d["grid"][2], XOR_BOX)
+    classes = _data_points(ax_in, d["X"], d["y"])
     _corner_points(ax_in, d["corners"], d["cy"])
-    ax_in.set_xlim(-0.5, 1.5)
-    ax_in.set_ylim(-0.5, 1.5)
-    for j, color in ((0, plots.OKABE_ITO[2]), (1, plots.OKABE_ITO[3])):
-        plots.line_2d(p["W1"][:, j], p["b1"][j], ax_in, color=color, lw=2, label=f"$h_{j + 1} = 0.5$")
-    ax_in.set_title(f"input space: accuracy {d['acc']:.0%} on 40 points", fontsize=9)
-    ax_in.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=9, ncol=2, frameon=False)
+    unit_colors = (plots.OKABE_ITO[2], plots.OKABE_ITO[3])
+    art["unit_lines"] = [ax_in.plot(*xy, color=c, lw=2)[0] for xy, c in zip(d["unit_lines"], unit_colors)]
+    ax_in.set(xlim=XOR_BOX, ylim=XOR_BOX, xticks=ticks_in, yticks=ticks_in, xlabel="$x_1$", ylabel="$x_2$")
+    _legend_below(ax_in, classes + [_proxy(color=c, lw=2) for c in unit_colors],
+                  ["XOR = 0", "XOR = 1", "$h_1 = 0.5$", "$h_2 = 0.5$"])
     ax_in.set_aspect("equal")
     # hidden space: codes of the data, the output unit's line, and a separating line if one exists
-    _shade(ax_hid, *d["hidden_grid"])
-    plots.scatter_classes(d["H"], d["y"], ax_hid, s=14, labels=["XOR = 0", "XOR = 1"])
-    _corner_points(ax_hid, d["Hc"], d["cy"])
-    ax_hid.set_xlim(-0.05, 1.05)
-    ax_hid.set_ylim(-0.05, 1.05)
-    plots.line_2d(p["W2"][:, 0], p["b2"][0], ax_hid, color="black", lw=2, label="output unit: $z = 0.5$")
-    w, b, n = d["separator"]
-    if n == 4:
-        plots.line_2d(w, b, ax_hid, color=plots.OKABE_ITO[5], lw=1.5, ls="--", label="a separating line")
-        if d["margin"] < 0.03:
-            _margin_strip(ax_hid, d["distances"], d["cy"])
-    for i, j in d["shared"]:
-        names = " and ".join(f"({c[0]:.0f},{c[1]:.0f})" for c in d["corners"][[i, j]])
-        code = d["Hc"][i]
-        ax_hid.annotate(f"{names}\nshare this code", code, xytext=code + 0.55 * (0.5 - code) + [0.12, -0.02],
-                        fontsize=9, ha="center", va="center", zorder=6,
-                        bbox={"boxstyle": "round", "fc": "white", "ec": "0.5"},
-                        arrowprops={"arrowstyle": "->", "color": "black"})
-    ax_hid.set_xlabel("$h_1$ (hidden unit 1)")
-    ax_hid.set_ylabel("$h_2$ (hidden unit 2)")
-    ax_hid.set_title(f"hidden space: corners separable: {'yes' if n == 4 else 'no'}, "
-                     f"output {d['corner_acc'] * 4:.0f}/4 right", fontsize=9)
-    ax_hid.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=9, ncol=2, frameon=False)
+    art["hid_shade"] = _shade_half_plane(ax_hid, HIDDEN_BOX)
+    art["codes"] = _data_points(ax_hid, d["H"], d["y"])
+    art["corner_codes"] = _corner_points(ax_hid, d["Hc"], d["cy"])
+    art["out_line"] = ax_hid.plot(*d["out_line"], color="black", lw=2)[0]
+    sep = {"color": plots.OKABE_ITO[5], "lw": 1.5, "ls": "--"}
+    art["sep_line"] = ax_hid.plot(*d["sep_line"], **sep)[0]
+    art["strip"] = _margin_strip(ax_hid, d["cy"])
+    art["shared"] = [ax_hid.annotate("", (0.5, 0.5), xytext=(0.5, 0.5), fontsize=9, ha="center", va="center",
+                                     zorder=6, bbox={"boxstyle": "round", "fc": "white", "ec": "0.5"},
+                                     arrowprops={"arrowstyle": "->", "color": "black"})
+                     for _ in range(N_SHARED_MAX)]
+    for ann in art["shared"]:
+        ann.set_in_layout(False)
+    ax_hid.set(xlim=HIDDEN_BOX, ylim=HIDDEN_BOX, xticks=ticks_hid, yticks=ticks_hid,
+               xlabel="$h_1$ (hidden unit 1)", ylabel="$h_2$ (hidden unit 2)")
+    _legend_below(ax_hid, art["codes"] + [_proxy(color="black", lw=2), _proxy(**sep)],
+                  ["XOR = 0", "XOR = 1", "output unit: $z = 0.5$", "a separating line"])
     ax_hid.set_aspect("equal")
-    # third panel: the training loss (learned) or the unit's squashing function (hand-set)
-    if d["weights"] == "learned":
+    # third panel: the training loss (learned) or the unit's squashing function (hand-set), two axes
+    # in one fixed place of their own, one shown at a time
+    rect = [0.25, 0.225, 0.7, 0.67]
+    ax_loss, ax_sq = right.add_axes(rect), right.add_axes(rect)
+    art.update(ax_loss=ax_loss, ax_sq=ax_sq)
+    art["full"] = ax_loss.plot([], [], color="0.75", lw=1)[0]
+    art["so_far"] = ax_loss.plot([], [], color=plots.OKABE_ITO[0], lw=2)[0]
+    ax_loss.set(xlim=(-10, XOR_MAX_EPOCHS + 10), ylim=(0, 0.8), xticks=np.arange(0, XOR_MAX_EPOCHS + 1, 100),
+                yticks=[0, 0.2, 0.4, 0.6, 0.8],
+                xlabel="epoch", ylabel="training loss (cross-entropy)")
+    _legend_below(ax_loss, [art["full"], art["so_far"]], ["later epochs", "so far"])
+    z, step, _ = d["squash"]
+    ax_sq.plot(z, step, color="0.6", lw=1.5, ls="--")
+    art["squash"] = ax_sq.plot([], [], color=plots.OKABE_ITO[0], lw=2)[0]
+    ax_sq.set(xlim=(-2.2, 2.2), ylim=(-0.05, 1.05), xticks=[-2, -1, 0, 1, 2], yticks=[0, 0.5, 1],
+              xlabel="hand-set pre-activation $a$",
+              ylabel="unit output")
+    art["sq_legend"] = _legend_below(ax_sq, [ax_sq.lines[0], art["squash"]], ["step", "squashed"])
+    xor_hidden_view_update(d, art)
+    return art
+
+
+def xor_hidden_view_update(d, art):
+    art["in_shade"].set_data(d["grid"][2])
+    _set_half_plane(art["hid_shade"], d["out_region"])
+    for line, xy in zip(art["unit_lines"], d["unit_lines"]):
+        _set_line(line, xy)
+    title_in, title_hid = _xor_titles(d)
+    art["ax_in"].set_title(title_in, fontsize=9, y=1)
+    art["ax_hid"].set_title(title_hid, fontsize=9, y=1)
+    _set_points(art["codes"], d["H"], d["y"])
+    _set_points(art["corner_codes"], d["Hc"], d["cy"])
+    _set_line(art["out_line"], d["out_line"])
+    _set_line(art["sep_line"], d["sep_line"])
+    art["sep_line"].set_visible(d["separator"][2] == 4)
+    _set_margin_strip(art["strip"], d)
+    _set_shared(art["shared"], d)
+    learned = d["weights"] == "learned"
+    art["ax_loss"].set_visible(learned)
+    art["ax_sq"].set_visible(not learned)
+    if learned:
         losses, full = d["losses"], d["full_losses"]
-        ax_3.plot(np.arange(1, len(full) + 1), full, color="0.75", lw=1, label="later epochs")
-        if len(losses):
-            ax_3.plot(np.arange(1, len(losses) + 1), losses, color=plots.OKABE_ITO[0], lw=2, label="so far")
-        ax_3.set_xlabel("epoch")
-        ax_3.set_ylabel("training loss (cross-entropy)")
-        ax_3.set_ylim(0, max(0.8, float(full.max()) * 1.05))
-        ax_3.set_title(f"learned: seed {d['seed']}, {d['epochs']} epochs", fontsize=9)
+        art["full"].set_data(np.arange(1, len(full) + 1), full)
+        art["so_far"].set_data(np.arange(1, len(losses) + 1), losses)
+        art["ax_loss"].set_title(f"learned: seed {d['seed']}, {d['epochs']} epochs", fontsize=9, y=1)
     else:
-        z, step, squashed = d["squash"]
-        ax_3.plot(z, step, color="0.6", lw=1.5, ls="--", label="step")
-        ax_3.plot(z, squashed, color=plots.OKABE_ITO[0], lw=2,
-                  label=f"$\\sigma({d['steepness']:g}\\,a)$")
-        ax_3.set_xlabel("hand-set pre-activation $a$")
-        ax_3.set_ylabel("unit output")
-        ax_3.set_title(f"hand-set weights times steepness {d['steepness']:g}", fontsize=9)
-    ax_3.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=9, ncol=2, frameon=False)
+        z, _, squashed = d["squash"]
+        art["squash"].set_data(z, squashed)
+        art["sq_legend"].get_texts()[1].set_text(f"$\\sigma({d['steepness']:g}\\,a)$")
+        art["ax_sq"].set_title(f"hand-set weights times steepness {d['steepness']:g}", fontsize=9, y=1)
+
+
+def xor_hidden_view_applies(weights, steepness, epochs, seed):
+    """The steepness acts on the hand-set weights only, epochs and seed on the learned ones."""
+    return {"weights", "steepness"} if weights == "hand-set" else {"weights", "epochs", "seed"}
 
 
 def xor_hidden_view():
@@ -279,6 +421,7 @@ def xor_hidden_view():
                 static=(0, 60, 300)),
          slider("seed", 0, 9, 1, 0, label="seed (learned)", static=(0, 6))],
         xor_hidden_view_compute, xor_hidden_view_draw, figsize=(11, 4.5), cache=64,
+        update=xor_hidden_view_update, applies=xor_hidden_view_applies,
         alt="Left: the unit square with the XOR points, the network's output regions and the two hidden "
             "units' lines. Middle: the same points mapped to the hidden units' outputs, with the output "
             "unit's line. Right: the training loss or the hidden units' squashing curve")
@@ -354,34 +497,56 @@ def error_by_hidden_units(targets=tuple(data.TARGETS), hidden=(1, 2, 3, 4, 6, 8,
                      for t in targets])
 
 
+FIT_MAX_HIDDEN = 32       # the slider's range: one curve for each possible hidden unit
+
+
+def _fit_titles(d):
+    return (f"{d['target']}: error to target {d['mse']:.4f} (noise variance {FIT_NOISE ** 2:.4f})",
+            f"the {d['parts'].shape[1]} term{'s' if d['parts'].shape[1] > 1 else ''} whose sum (plus $b$) is the fit")
+
+
 def hidden_units_fit_draw(d, fig):
     ax_fit, ax_parts = fig.subplots(1, 2)
-    ax_fit.scatter(d["X"][:, 0], d["y"][:, 0], s=12, color="0.55", label="noisy samples")
-    ax_fit.plot(d["xs"], d["truth"], color=plots.OKABE_ITO[1], lw=2.5, ls="--", label="target")
-    ax_fit.plot(d["xs"], d["fit"], color=plots.OKABE_ITO[0], lw=2, label=f"network, {d['hidden']} hidden")
-    ax_fit.set_xlabel("$x$")
-    ax_fit.set_ylabel("$y$")
-    ax_fit.set_ylim(-1.6, 1.6)
-    ax_fit.set_title(f"{d['target']}: error to target {d['mse']:.4f} (noise variance {FIT_NOISE ** 2:.4f})",
-                     fontsize=9)
-    ax_fit.legend(fontsize=9, loc="lower right")
-    H = d["parts"].shape[1]
-    for j in range(H):
-        ax_parts.plot(d["xs"], d["parts"][:, j], lw=1.3, color=plots.OKABE_ITO[j % 7],
-                      label=f"unit {j + 1}" if H <= 6 else None)
-    ax_parts.axhline(d["b2"], color="0.4", lw=1, ls=":", label="output bias $b$")
-    ax_parts.set_xlabel("$x$")
-    ax_parts.set_ylabel("$W_{j} \\tanh(w_j x + b_j)$")
-    ax_parts.set_title(f"the {H} terms whose sum (plus $b$) is the fit", fontsize=9)
-    ax_parts.legend(fontsize=9, loc="lower right", ncol=2)
+    art = {"ax_fit": ax_fit, "ax_parts": ax_parts}
+    art["samples"] = ax_fit.scatter(d["X"][:, 0], d["y"][:, 0], s=12, color="0.55")
+    art["truth"] = ax_fit.plot(d["xs"], d["truth"], color=plots.OKABE_ITO[1], lw=2.5, ls="--")[0]
+    art["fit"] = ax_fit.plot(d["xs"], d["fit"], color=plots.OKABE_ITO[0], lw=2)[0]
+    ticks = [-1, -0.5, 0, 0.5, 1]
+    ax_fit.set(xlim=(-1.05, 1.05), ylim=(-1.6, 1.6), xticks=ticks, yticks=[-1.5, -1, -0.5, 0, 0.5, 1, 1.5],
+               xlabel="$x$", ylabel="$y$")
+    ax_fit.legend([art["samples"], art["truth"], art["fit"]], ["noisy samples", "target", "trained network"],
+                                      loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=9, ncol=3,
+                                      frameon=False)
+    art["parts"] = [ax_parts.plot([], [], lw=1.3, color=plots.OKABE_ITO[j % 7])[0] for j in range(FIT_MAX_HIDDEN)]
+    art["bias"] = ax_parts.axhline(0.0, color="0.4", lw=1, ls=":")
+    ax_parts.set(xlim=(-1.05, 1.05), ylim=(-2.2, 2.2), xticks=ticks, yticks=[-2, -1, 0, 1, 2], xlabel="$x$",
+                 ylabel="$W_{j} \\tanh(w_j x + b_j)$")
+    ax_parts.legend([_proxy(color=plots.OKABE_ITO[0], lw=1.3), art["bias"]],
+                    ["one curve per hidden unit", "output bias $b$"], loc="upper center",
+                    bbox_to_anchor=(0.5, -0.16), fontsize=9, ncol=2, frameon=False)
+    hidden_units_fit_update(d, art)
+    return art
+
+
+def hidden_units_fit_update(d, art):
+    art["samples"].set_offsets(np.c_[d["X"][:, 0], d["y"][:, 0]])
+    art["truth"].set_ydata(d["truth"])
+    art["fit"].set_ydata(d["fit"])
+    for j, line in enumerate(art["parts"]):
+        line.set_data((d["xs"], d["parts"][:, j]) if j < d["parts"].shape[1] else ([], []))
+    art["bias"].set_ydata([d["b2"], d["b2"]])
+    title_fit, title_parts = _fit_titles(d)
+    art["ax_fit"].set_title(title_fit, fontsize=9, y=1)
+    art["ax_parts"].set_title(title_parts, fontsize=9, y=1)
 
 
 def hidden_units_fit():
     return Experiment(
         "How many hidden units? A 1-H-1 tanh network fitted to a 1-D function",
-        [slider("hidden", 1, 32, 1, 3, label="hidden units", static=(1, 2, 3, 8)),
+        [slider("hidden", 1, FIT_MAX_HIDDEN, 1, 3, label="hidden units", static=(1, 2, 3, 8)),
          dropdown("target", list(data.TARGETS), "sine")],
         hidden_units_fit_compute, hidden_units_fit_draw, figsize=(10, 3.8), cache=64,
+        update=hidden_units_fit_update,
         alt="Left: noisy samples of a 1-D target, the target and the trained network's fit. Right: the "
             "contribution of each hidden unit, a scaled tanh curve")
 

@@ -1,5 +1,6 @@
 """Chapter 5 experiments: learning by perturbing weights, and what it costs in forward passes."""
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from .. import params
 from ..topics import perturb
@@ -42,6 +43,14 @@ def run_method(method, hidden, *, budget, scale=0.3, seed=0):
     return passes, losses
 
 
+
+
+def _plain_log_ticks(axis, ticks):
+    """Label a log axis at the given values in plain numbers (0.01, 10, 257), no minor labels."""
+    axis.set_ticks(list(ticks), [f"{t:g}" for t in ticks])
+    axis.set_minor_formatter(NullFormatter())
+
+
 # ---------------------------------------------------------------- 1. loss vs forward passes
 def cost_compute(hidden=8, scale=0.3, budget=1000, target=0.02):
     """Loss curves of the three methods against forward passes, and passes to reach `target`."""
@@ -53,31 +62,49 @@ def cost_compute(hidden=8, scale=0.3, budget=1000, target=0.02):
         out["curves"][method] = (passes, losses)
         out["to_target"][method] = perturb.passes_to_reach(losses, passes, target)
     out["n_weights"] = problem(hidden)[0].size
+    out["budget"] = max(p[-1] for p, _ in out["curves"].values())
     return out
+
+
+COST_YLIM = (1e-3, 1.0)   # training losses stay within it for every control value
 
 
 def cost_draw(data, fig):
     ax, bx = fig.subplots(1, 2, width_ratios=[2, 1])
+    art = {"ax": ax, "lines": {}}
     for method, (passes, losses) in data["curves"].items():
-        ax.plot(passes, losses, color=COLORS[method], label=method, lw=1.6)
+        (art["lines"][method],) = ax.plot(passes, losses, color=COLORS[method], label=method, lw=1.6)
     ax.axhline(data["target"], color="0.5", ls=":", lw=1, label=f"target {data['target']:g}")
     ax.set_yscale("log")
+    ax.set_xlim(0, data["budget"])
+    ax.set_ylim(*COST_YLIM)
+    _plain_log_ticks(ax.yaxis, [0.001, 0.01, 0.1, 1])
     ax.set_xlabel("forward passes (whole training set through the network)")
     ax.set_ylabel("training loss (mean squared error / 2)")
-    ax.set_title(f"hidden units = {data['hidden']} ({data['n_weights']} weights), (a) scale = {data['scale']:g}",
-                 fontsize=9)
-    ax.legend(fontsize=9)
-    budget = max(p[-1] for p, _ in data["curves"].values())
-    vals = [data["to_target"][m] for m in METHODS]
-    shown = [v if np.isfinite(v) else budget for v in vals]
-    bars = bx.bar(range(3), shown, color=[COLORS[m] for m in METHODS])
-    for bar, v in zip(bars, vals):
-        bx.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{v:.0f}" if np.isfinite(v) else "not\nreached",
-                ha="center", va="bottom", fontsize=9)
+    ax.legend(fontsize=9, loc="upper right", ncol=2)   # above the curves, which start below 0.2
+    bars = bx.bar(range(3), [0] * 3, color=[COLORS[m] for m in METHODS])
+    art["bars"] = list(bars)
+    art["labels"] = [bx.text(bar.get_x() + bar.get_width() / 2, 0, "", ha="center", va="bottom", fontsize=9)
+                     for bar in bars]
     bx.set_xticks(range(3), ["(a)", "(b)", "backprop"])
     bx.set_xlabel("method")
     bx.set_ylabel(f"forward passes to reach loss {data['target']:g}")
-    bx.set_ylim(0, budget * 1.25)
+    bx.set_ylim(0, data["budget"] * 1.25)
+    art["bx"] = bx
+    cost_update(data, art)
+    return art
+
+
+def cost_update(data, art):
+    for method, (passes, losses) in data["curves"].items():
+        art["lines"][method].set_data(passes, losses)
+    art["ax"].set_title(f"hidden units = {data['hidden']} ({data['n_weights']} weights), "
+                        f"(a) scale = {data['scale']:g}", fontsize=9)
+    for bar, text, m in zip(art["bars"], art["labels"], METHODS):
+        v = data["to_target"][m]
+        bar.set_height(v if np.isfinite(v) else data["budget"])
+        text.set_y(bar.get_height())
+        text.set_text(f"{v:.0f}" if np.isfinite(v) else "not\nreached")
 
 
 def cost():
@@ -85,7 +112,7 @@ def cost():
         "Loss against forward passes: perturbation versus backpropagation",
         [dropdown("hidden", (2, 8, 32), 8, label="hidden units"),
          dropdown("scale", (0.1, 0.3, 1.0), 0.3, label="(a) perturbation size")],
-        cost_compute, cost_draw, figsize=(9, 3.6),
+        cost_compute, cost_draw, figsize=(9, 3.6), update=cost_update, cache=9,
         alt="Training loss against forward passes for perturbing one weight, perturbing all weights, and "
             "backpropagation, with the forward passes each needs to reach the target loss")
 
@@ -125,7 +152,7 @@ def scaling_draw(data, ax):
 
 
 # ---------------------------------------------------------------- 2. fraction of improving perturbations
-SIZES = np.logspace(-3, 1, 17)
+SIZES = np.logspace(-3, 1, 9)      # half a decade apart
 
 
 def improving_compute(hidden=8, kind="all", steps=300, n_directions=100, seed=0):
@@ -148,20 +175,35 @@ def improving_compute(hidden=8, kind="all", steps=300, n_directions=100, seed=0)
             "steps": steps, "kind": kind, "hidden": hidden}
 
 
+IMPROVING_YLIM = (-0.03, 0.75)
+
+
 def improving_draw(data, fig):
     ax = fig.add_subplot()
-    l0, l1 = data["loss"]
-    ax.plot(data["sizes"], data["start"], "o-", color=OKABE_ITO[0], label=f"at the start (loss {l0:.3f})")
-    ax.plot(data["sizes"], data["end"], "s-", color=OKABE_ITO[5],
-            label=f"after {data['steps']} backprop steps (loss {l1:.4f})")
+    art = {"ax": ax}
+    (art["start"],) = ax.plot(data["sizes"], data["start"], "o-", color=OKABE_ITO[0], label="at the start")
+    (art["end"],) = ax.plot(data["sizes"], data["end"], "s-", color=OKABE_ITO[5], label="later")
     ax.axhline(0.5, color="0.6", ls=":", lw=1)
     ax.set_xscale("log")
-    ax.set_ylim(-0.03, 0.6)
+    ax.set_xlim(data["sizes"][0] / 2, data["sizes"][-1] * 2)
+    _plain_log_ticks(ax.xaxis, [0.001, 0.01, 0.1, 1, 10])
+    ax.set_ylim(*IMPROVING_YLIM)
     ax.set_xlabel("perturbation size s (length of the change to the weight vector)")
     ax.set_ylabel("fraction of perturbations\nthat lower the loss")
+    art["legend"] = ax.legend(fontsize=9, loc="lower left")
+    improving_update(data, art)
+    return art
+
+
+def improving_update(data, art):
+    l0, l1 = data["loss"]
+    art["start"].set_ydata(data["start"])
+    art["end"].set_ydata(data["end"])
+    first, second = art["legend"].get_texts()
+    first.set_text(f"at the start (loss {l0:.3f})")
+    second.set_text(f"after {data['steps']} backprop steps (loss {l1:.4f})")
     what = "one random weight" if data["kind"] == "one" else "all weights, random direction"
-    ax.set_title(f"{what}; hidden units = {data['hidden']}", fontsize=9)
-    ax.legend(fontsize=9, loc="lower left")
+    art["ax"].set_title(f"{what}; hidden units = {data['hidden']}", fontsize=9)
 
 
 def improving():
@@ -170,7 +212,7 @@ def improving():
         [dropdown("hidden", (2, 8, 32), 8, label="hidden units"),
          dropdown("kind", ("all", "one"), "all", label="perturb"),
          dropdown("steps", (30, 300, 1000), 300, label="training steps")],
-        improving_compute, improving_draw, figsize=(7, 3.6),
+        improving_compute, improving_draw, figsize=(7, 3.6), update=improving_update, cache=18,
         alt="Fraction of random weight perturbations that lower the loss against their size, "
             "at the start of training and later in training")
 
@@ -185,7 +227,7 @@ def noise_compute(trials=10, sigma=0.01, repeats=None, seed=0):
     1 / sqrt(1 + (P + 1) / trials) of the linear approximation."""
     number("trials", trials, low=1, integer=True)
     number("sigma", sigma, low=0, low_open=True)
-    repeats = max(5, 200 // trials) if repeats is None else number("repeats", repeats, low=2, integer=True)
+    repeats = max(3, 200 // trials) if repeats is None else number("repeats", repeats, low=2, integer=True)
     rng = np.random.default_rng(seed + 4)
     P, mean, lo, hi = [], [], [], []
     for h in HIDDEN_SWEEP:
@@ -206,16 +248,29 @@ def noise_compute(trials=10, sigma=0.01, repeats=None, seed=0):
 
 def noise_draw(data, fig):
     ax = fig.add_subplot()
-    ax.fill_between(data["P"], data["lo"], data["hi"], color=OKABE_ITO[1], alpha=0.3,
-                    label="10th to 90th percentile")
-    ax.plot(data["P"], data["mean"], "o-", color=OKABE_ITO[1], label="measured (mean)")
-    ax.plot(data["P"], data["theory"], "--", color=OKABE_ITO[7], label=r"$1/\sqrt{1 + (P+1)/K}$")
+    art = {"ax": ax}
+    art["band"] = ax.fill_between(data["P"], data["lo"], data["hi"], color=OKABE_ITO[1], alpha=0.3,
+                                  label="10th to 90th percentile")
+    (art["mean"],) = ax.plot(data["P"], data["mean"], "o-", color=OKABE_ITO[1], label="measured (mean)")
+    (art["theory"],) = ax.plot(data["P"], data["theory"], "--", color=OKABE_ITO[7],
+                               label=r"$1/\sqrt{1 + (P+1)/K}$")
     ax.set_xscale("log", base=2)
-    ax.set_ylim(-0.1, 1.05)
+    ax.set_xlim(data["P"][0] / 1.25, data["P"][-1] * 1.25)
+    _plain_log_ticks(ax.xaxis, data["P"])
+    ax.set_ylim(-0.1, 1.25)
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_xlabel("number of weights P")
     ax.set_ylabel("cosine(estimate, true gradient)")
-    ax.set_title(f"K = {data['trials']} trials per estimate, sigma = {data['sigma']:g}", fontsize=9)
-    ax.legend(fontsize=9)
+    ax.legend(fontsize=9, loc="upper center", ncol=3)   # above the cosines, which never pass 1
+    noise_update(data, art)
+    return art
+
+
+def noise_update(data, art):
+    art["band"].set_data(data["P"], data["lo"], data["hi"])
+    art["mean"].set_ydata(data["mean"])
+    art["theory"].set_ydata(data["theory"])
+    art["ax"].set_title(f"K = {data['trials']} trials per estimate, sigma = {data['sigma']:g}", fontsize=9)
 
 
 def noise():
@@ -223,7 +278,7 @@ def noise():
         "The parallel scheme drowns in noise as the network grows",
         [dropdown("trials", (1, 10, 100), 10, label="trials K"),
          dropdown("sigma", (0.001, 0.01, 0.1), 0.01, label="perturbation std sigma")],
-        noise_compute, noise_draw, figsize=(7, 3.6),
+        noise_compute, noise_draw, figsize=(7, 3.6), update=noise_update, cache=9,
         alt="Cosine similarity between the perturbation gradient estimate and the true gradient, "
             "falling as the number of weights grows")
 

@@ -1,5 +1,7 @@
 """Chapter 6 experiments: one backpropagation step, number by number, and many random restarts."""
 import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.ticker import NullLocator
 
 from ..topics import backprop
 from .._checks import number
@@ -108,33 +110,30 @@ def _node_text(name, d):
     return f"$z = {z}$\n$\\delta_z = {delta}$"
 
 
+
+
+EDGES = [(f"x{i + 1}", f"h{h + 1}", "W1", (i, h), 8) for i in range(2) for h in range(2)] \
+    + [(f"h{h + 1}", "z", "W2", (h, 0), 7) for h in range(2)]     # (from, to, matrix, entry, step that changes it)
+N_LINES = 5        # the most lines of an explanation
+
+
 def trace_draw(d, fig):
     ax, tx = fig.subplots(1, 2, width_ratios=[1.7, 1])
-    s = d["step"]
-    p = d["new"] if s == N_STEPS - 1 else d["params"]
-    current = {1: ["h1"], 2: ["h2"], 3: ["z"], 4: ["z"], 5: ["h1"], 6: ["h2"]}.get(s, [])
-    edges = [(f"x{i + 1}", f"h{h + 1}", p["W1"][i, h], d["change"]["W1"][i, h], 8) for i in range(2) for h in range(2)]
-    edges += [(f"h{h + 1}", "z", p["W2"][h, 0], d["change"]["W2"][h, 0], 7) for h in range(2)]
-    for a, b, w, dw, when in edges:
+    art = {"edges": [], "edge_labels": [], "nodes": {}, "biases": {}}
+    for a, b, *_ in EDGES:
         (x0, y0), (x1, y1) = POS[a], POS[b]
-        hot = s == when
-        ax.plot([x0, x1], [y0, y1], color=OKABE_ITO[5] if hot else "0.6", lw=2.4 if hot else 1.2, zorder=1)
+        art["edges"].append(ax.plot([x0, x1], [y0, y1], color="0.6", lw=1.2, zorder=1)[0])
         straight = y0 == y1 or b == "z"
         fx = 0.5 if straight else 0.25   # the two crossing edges: labels near their inputs, apart
-        label = f"{w:.2f}" + (f"\n(Δ {dw:+.4f})" if hot else "")
-        ax.text(x0 + fx * (x1 - x0), y0 + fx * (y1 - y0), label, fontsize=FONT - 1, ha="center",
-                va="center", zorder=3, color=OKABE_ITO[5] if hot else "black",
-                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.9))
+        art["edge_labels"].append(ax.text(x0 + fx * (x1 - x0), y0 + fx * (y1 - y0), "", fontsize=FONT - 1,
+                                          ha="center", va="center", zorder=3,
+                                          bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.9)))
     for name, (cx, cy) in POS.items():
-        hot = name in current
-        ax.text(cx, cy, _node_text(name, d), fontsize=FONT, ha="center", va="center", zorder=4,
-                bbox=dict(boxstyle="round,pad=0.45", fc=OKABE_ITO[1] if hot else "#E8F1F8",
-                          ec=OKABE_ITO[0], lw=1.5))
+        art["nodes"][name] = ax.text(cx, cy, "", fontsize=FONT, ha="center", va="center", zorder=4,
+                                     bbox=dict(boxstyle="round,pad=0.45", fc="#E8F1F8", ec=OKABE_ITO[0], lw=1.5))
         if name.startswith("h") or name == "z":
-            bias = p["b1"][int(name[1]) - 1] if name != "z" else p["b2"][0]
-            extra = f",  t = {d['t']:g}" if name == "z" else ""
-            ax.text(cx, cy - 0.2, f"b = {bias:.2f}{extra}", fontsize=FONT - 1, ha="center", va="top",
-                    color="0.25", zorder=4)
+            art["biases"][name] = ax.text(cx, cy - 0.2, "", fontsize=FONT - 1, ha="center", va="top",
+                                          color="0.25", zorder=4)
     ax.set_xlim(-0.2, 2.2)
     ax.set_ylim(-0.42, 1.25)
     ax.set_xticks([0, 1, 2], ["inputs $x_i$", "hidden $y_h$", "output $z$"], fontsize=FONT)
@@ -142,11 +141,39 @@ def trace_draw(d, fig):
     ax.set_yticks([])
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
-    phase = "forward" if s <= 3 else "backward" if s <= 6 else "update"
-    ax.set_title(f"step {s}/{N_STEPS - 1}: {STEP_NAMES[s]} ({phase})", fontsize=FONT + 1)
+    art["title"] = ax.set_title(" ", fontsize=FONT + 1)
     tx.axis("off")
-    for k, line in enumerate(_explain(d)):
-        tx.text(0.0, 0.95 - 0.17 * k, line, fontsize=FONT + 1, va="top", transform=tx.transAxes)
+    art["lines"] = [tx.text(0.0, 0.95 - 0.17 * k, "", fontsize=FONT + 1, va="top", transform=tx.transAxes)
+                    for k in range(N_LINES)]
+    # the numbers change from step to step; the layout must not follow them
+    for t in art["edge_labels"] + list(art["nodes"].values()) + list(art["biases"].values()) + art["lines"]:
+        t.set_in_layout(False)
+    trace_update(d, art)
+    return art
+
+
+def trace_update(d, art):
+    s = d["step"]
+    p = d["new"] if s == N_STEPS - 1 else d["params"]
+    current = {1: ["h1"], 2: ["h2"], 3: ["z"], 4: ["z"], 5: ["h1"], 6: ["h2"]}.get(s, [])
+    for line, label, (a, b, m, ij, when) in zip(art["edges"], art["edge_labels"], EDGES):
+        hot = s == when
+        line.set_color(OKABE_ITO[5] if hot else "0.6")
+        line.set_linewidth(2.4 if hot else 1.2)
+        label.set_text(f"{p[m][ij]:.2f}" + (f"\n(Δ {d['change'][m][ij]:+.4f})" if hot else ""))
+        label.set_color(OKABE_ITO[5] if hot else "black")
+    for name, text in art["nodes"].items():
+        text.set_text(_node_text(name, d))
+        text.get_bbox_patch().set_facecolor(OKABE_ITO[1] if name in current else "#E8F1F8")
+    for name, text in art["biases"].items():
+        bias = p["b1"][int(name[1]) - 1] if name != "z" else p["b2"][0]
+        extra = f",  t = {d['t']:g}" if name == "z" else ""
+        text.set_text(f"b = {bias:.2f}{extra}")
+    phase = "forward" if s <= 3 else "backward" if s <= 6 else "update"
+    art["title"].set_text(f"step {s}/{N_STEPS - 1}: {STEP_NAMES[s]} ({phase})")
+    lines = _explain(d)
+    for k, text in enumerate(art["lines"]):
+        text.set_text(lines[k] if k < len(lines) else "")
 
 
 def trace():
@@ -154,45 +181,76 @@ def trace():
         "One step of backpropagation on a 2-2-1 sigmoid network, number by number",
         [slider("step", 0, N_STEPS - 1, 1, 0, static=tuple(range(N_STEPS))),
          dropdown("example", EXAMPLES, "(1, 0)", label="XOR example")],
-        trace_compute, trace_draw, figsize=(9.5, 4.2),
+        trace_compute, trace_draw, figsize=(9.5, 4.2), update=trace_update,
         alt="A 2-2-1 network diagram with weights on its edges and biases under its units; each step "
             "reveals a unit's output, a delta, or the weight changes, with the equation and its "
             "numbers on the right")
 
 
 # ---------------------------------------------------------------- 2. random restarts
+BINS = np.logspace(-4, 0, 33)      # the histogram's bins of the final error
+N_CURVES = 30
+RUNS_MAX = 100                     # the histogram's height: every run in one bin
+EPOCH_OPTIONS = (200, 600, 1000)
+
+
 def restarts_compute(hidden=2, lr=4.0, epochs=600, n_starts=100, seed=0):
     """Train the XOR network 2-hidden-1 from n_starts random starts (side by side): final errors,
-    which runs classify all four cases, and a few error curves."""
+    which runs classify all four cases, their histogram over BINS, and a few error curves."""
     number("hidden", hidden, low=1, integer=True)
     X, T = xor_table()
     starts = backprop.random_starts(2, hidden, 1, n_starts, rng=np.random.default_rng(seed))
     errors, _, Z = backprop.train_many(X, T, starts, lr=lr, epochs=epochs)
     solved = np.all((Z[..., 0] > 0.5) == (T == 1), axis=1)
-    return {"final": errors[-1], "solved": solved, "curves": errors[:, :30], "hidden": hidden, "lr": lr,
-            "epochs": epochs}
+    final = np.clip(errors[-1], BINS[0] * 1.01, BINS[-1] * 0.99)     # the edge bins hold what lies beyond
+    return {"final": errors[-1], "solved": solved, "curves": errors[:, :N_CURVES], "hidden": hidden, "lr": lr,
+            "epochs": epochs, "counts_solved": np.histogram(final[solved], BINS)[0],
+            "counts_stuck": np.histogram(final[~solved], BINS)[0]}
 
 
 def restarts_draw(d, fig):
     ax, bx = fig.subplots(1, 2)
-    bins = np.logspace(-4, 0, 33)
-    final = np.clip(d["final"], 1.01e-4, 0.99)
-    ax.hist([final[d["solved"]], final[~d["solved"]]], bins=bins, stacked=True,
-            color=[OKABE_ITO[2], OKABE_ITO[5]], label=[f"all 4 cases right ({d['solved'].sum()})",
-                                                       f"stuck ({(~d['solved']).sum()})"])
+    art = {}
+    zeros = np.zeros(len(BINS) - 1)
+    art["solved"] = ax.stairs(zeros, BINS, fill=True, color=OKABE_ITO[2], label=" ")
+    art["stuck"] = ax.stairs(zeros, BINS, baseline=zeros, fill=True, color=OKABE_ITO[5], label=" ")
     ax.set_xscale("log")
-    ax.set_xlabel(f"error E after {d['epochs']} epochs (log scale)")
-    ax.set_ylabel(f"number of runs (of {len(final)})")
-    ax.set_title(f"2-{d['hidden']}-1 sigmoid network on XOR, η = {d['lr']:g}", fontsize=9)
-    ax.legend(fontsize=9, loc="best")
-    epochs = np.arange(d["curves"].shape[0])
-    for j in range(d["curves"].shape[1]):
-        ok = d["solved"][j]
-        bx.plot(epochs, d["curves"][:, j], color=OKABE_ITO[2] if ok else OKABE_ITO[5], lw=0.9, alpha=0.8)
+    ax.set_xlim(BINS[0] / 1.5, BINS[-1] * 1.5)
+    ax.set_ylim(0, RUNS_MAX)
+    ax.set_yticks(range(0, RUNS_MAX + 1, 20))
+    art["xlabel"] = ax.set_xlabel(" ")
+    ax.set_ylabel(f"number of runs (of {len(d['final'])})")
+    art["title"] = ax.set_title(" ", fontsize=9)
+    art["curves"] = bx.add_collection(LineCollection([], lw=0.9, alpha=0.8))
+    bx.set_xscale("log")
     bx.set_yscale("log")
-    bx.set_xlabel("epoch")
+    bx.set_xlim(1, max(EPOCH_OPTIONS))
+    bx.set_ylim(1e-4, 1)
+    bx.set_xlabel("epoch (log scale)")
     bx.set_ylabel("error E (log scale)")
-    bx.set_title("error curves of the first 30 runs", fontsize=9)
+    bx.set_title(f"error curves of the first {d['curves'].shape[1]} runs", fontsize=9)
+    for axis in (ax.xaxis, bx.xaxis, bx.yaxis):
+        axis.set_minor_locator(NullLocator())
+    art["legend"] = fig.legend(handles=[art["solved"], art["stuck"]], loc="outside lower center", ncol=2,
+                               fontsize=9, frameon=False)
+    restarts_update(d, art)
+    return art
+
+
+def restarts_update(d, art):
+    solved_counts = d["counts_solved"]
+    art["solved"].set_data(solved_counts)
+    art["stuck"].set_data(solved_counts + d["counts_stuck"], baseline=solved_counts)
+    solved = d["solved"]
+    for text, label in zip(art["legend"].get_texts(), (f"all 4 cases right ({solved.sum()} runs)",
+                                                        f"stuck ({(~solved).sum()} runs)")):
+        text.set_text(label)
+    art["xlabel"].set_text(f"error E after {d['epochs']} epochs (log scale)")
+    art["title"].set_text(f"2-{d['hidden']}-1 sigmoid network on XOR, η = {d['lr']:g}")
+    curves = d["curves"][1:]                              # E after each epoch (the start is left out)
+    epochs = np.arange(1, len(curves) + 1)
+    art["curves"].set_segments([np.c_[epochs, c] for c in curves.T])
+    art["curves"].set_color([OKABE_ITO[2] if ok else OKABE_ITO[5] for ok in solved[:curves.shape[1]]])
 
 
 def restarts():
@@ -200,8 +258,8 @@ def restarts():
         "Same network, same data, different random starts",
         [dropdown("hidden", (2, 3, 4), 2, label="hidden units"),
          dropdown("lr", (1.0, 4.0, 8.0), 4.0, label="learning rate"),
-         dropdown("epochs", (200, 600, 2000), 600)],
-        restarts_compute, restarts_draw, figsize=(9, 3.6),
+         dropdown("epochs", EPOCH_OPTIONS, 600)],
+        restarts_compute, restarts_draw, figsize=(9, 3.8), update=restarts_update, cache=27,
         alt="Histogram of the final errors of 100 training runs from random starts, split into runs "
             "that solve XOR and runs that get stuck, with 30 error curves")
 

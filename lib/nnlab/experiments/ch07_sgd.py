@@ -1,5 +1,10 @@
 """Chapter 7 experiments: the learning rate on a real network, and full-batch descent against SGD."""
+import contourpy
 import numpy as np
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.colors import to_rgb
+from matplotlib.path import Path
+from matplotlib.ticker import NullLocator
 
 from .. import data
 from ..viz import plots
@@ -29,9 +34,22 @@ def make_network():
 
 
 # ---------------------------------------------------------------- 1. learning-rate explorer
-LR_EPOCHS, LR_N = 300, 200
+LR_EPOCHS, LR_N = 200, 200
 # fixed loss axis, the same in every frame: the mean cross-entropy never exceeds -ln(1e-12) = 27.6
 LOSS_LIMITS = (1e-3, 30)
+LOSS_TICKS = (1e-3, 1e-2, 1e-1, 1, 10)
+# one window that holds every point of both data sets, shaded on a grid of REGION_STEPS x REGION_STEPS
+REGION = (-1.7, 2.6, -1.5, 1.7)       # x1 from, to; x2 from, to
+REGION_STEPS = 150
+REGION_COLOURS = [0.75 + 0.25 * np.array(to_rgb(c)) for c in plots.OKABE_ITO[:2]]   # the class colours, light
+
+
+def region_grid(steps=REGION_STEPS):
+    """A grid over REGION: its points (steps * steps, 2), row after row from the bottom, and its two axes."""
+    x1 = np.linspace(REGION[0], REGION[1], steps)
+    x2 = np.linspace(REGION[2], REGION[3], steps)
+    G1, G2 = np.meshgrid(x1, x2)
+    return np.c_[G1.ravel(), G2.ravel()], x1, x2
 
 
 def lr_explorer_compute(dataset="moons", log10_lr=0.0, epochs=LR_EPOCHS, n=LR_N):
@@ -39,7 +57,8 @@ def lr_explorer_compute(dataset="moons", log10_lr=0.0, epochs=LR_EPOCHS, n=LR_N)
 
     Returns a dict: 'lr', 'X', 'y', 'model' (trained), 'history' (the History of ``fit``; its
     train_loss holds the loss after each epoch), 'loss0' (loss before training), 'accuracy' (on the
-    training data, after training).
+    training data, after training), 'grid' (the trained network's output 'p', shape (len(x2), len(x1)),
+    on the grid of ``region_grid`` with axes 'x1' and 'x2').
     """
     number("log10_lr", log10_lr, low=-6, high=4)
     lr = float(10.0 ** log10_lr)
@@ -48,47 +67,109 @@ def lr_explorer_compute(dataset="moons", log10_lr=0.0, epochs=LR_EPOCHS, n=LR_N)
     loss0 = evaluate(model, BinaryCrossEntropy(), X, y)[0]
     history = fit(model, X, y, loss="bce", lr=lr, epochs=epochs, batch_size=None,
                   rng=np.random.default_rng(ORDER_SEED))
+    points, x1, x2 = region_grid()
+    grid = {"x1": x1, "x2": x2, "p": model(points).reshape(len(x2), len(x1))}
     return {"lr": lr, "X": X, "y": y, "model": model, "history": history, "loss0": loss0,
-            "accuracy": history.train_acc[-1], "dataset": dataset}
+            "accuracy": history.train_acc[-1], "dataset": dataset, "grid": grid}
+
+
+def boundary_lines(grid, level=0.5):
+    """The decision boundary: the lines where the network's output on the grid crosses ``level``."""
+    return contourpy.contour_generator(grid["x1"], grid["x2"], grid["p"]).lines(level)
+
+
+def region_paths(grid, level=0.5):
+    """The region where the network's output on the grid is at least ``level`` (class 1), as Paths."""
+    generator = contourpy.contour_generator(grid["x1"], grid["x2"], grid["p"], fill_type="OuterCode")
+    polygons = generator.filled(level, np.inf)
+    return [Path(points, codes) for points, codes in zip(*polygons)]
+
+
+def _lr_titles(d):
+    """The titles of the two charts."""
+    loss = np.asarray(d["history"].train_loss)
+    final = loss[-1] if len(loss) else d["loss0"]
+    below = "; ▼ below the chart" if np.any(loss < LOSS_LIMITS[0]) else ""
+    return (f"learning rate η = {d['lr']:.3g}: final loss {final:.3g}{below}",
+            f"decision boundary after training (accuracy {d['accuracy']:.0%})")
+
+
+def _below_chart(d):
+    """Epochs (and the chart's floor) where the loss is below the fixed loss axis."""
+    epochs = np.flatnonzero(np.asarray(d["history"].train_loss) < LOSS_LIMITS[0]) + 1
+    return epochs, np.full(len(epochs), LOSS_LIMITS[0])
 
 
 def lr_explorer_draw(d, fig):
     ax_loss, ax_db = fig.subplots(1, 2)
-    plots.history_curves(d["history"], ax_loss, log=True)
-    ax_loss.axhline(d["loss0"], color="0.5", ls=":", lw=1, label="loss before training")
-    loss = np.asarray(d["history"].train_loss)
-    below = loss < LOSS_LIMITS[0]
-    if below.any():                                  # mark what the fixed axis cannot show
-        ax_loss.plot(np.flatnonzero(below) + 1, np.full(below.sum(), LOSS_LIMITS[0]), "v",
-                     color=plots.OKABE_ITO[5], ms=5, clip_on=False, label="below the chart")
+    history = d["history"]
+    epochs = np.arange(1, history.epochs + 1)
+    loss_title, db_title = _lr_titles(d)
+    art = {"loss": ax_loss.plot(epochs, history.train_loss, color=plots.OKABE_ITO[0], label="training")[0],
+           "start": ax_loss.axhline(d["loss0"], color="0.5", ls=":", lw=1, label="loss before training"),
+           "below": ax_loss.plot(*_below_chart(d), "v", color=plots.OKABE_ITO[5], ms=5, clip_on=False)[0],
+           "loss_title": ax_loss.set_title(loss_title, fontsize=9)}
+    ax_loss.set_yscale("log")
     ax_loss.set_ylim(*LOSS_LIMITS)
-    ax_loss.set_xlim(0, max(d["history"].epochs, 1) + 1)
+    ax_loss.set_yticks(LOSS_TICKS, labels=[f"{t:g}" for t in LOSS_TICKS])
+    ax_loss.yaxis.set_minor_locator(NullLocator())
+    ax_loss.set_xlim(0, len(epochs) + 1)
+    ax_loss.set_xticks(np.arange(0, len(epochs) + 1, 100))
+    ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("training loss (cross-entropy, log scale)")
-    ax_loss.legend(loc="upper right", fontsize=9)
-    final = d["history"].train_loss[-1] if d["history"].train_loss else d["loss0"]
-    ax_loss.set_title(f"learning rate η = {d['lr']:.3g}: final loss {final:.3g}", fontsize=9)
-    plots.decision_boundary(d["model"], d["X"], d["y"], ax_db, steps=100)
-    ax_db.set_title(f"decision boundary after training (accuracy {d['accuracy']:.0%})", fontsize=9)
-    ax_db.legend(loc="lower right", fontsize=9)
+    ax_loss.legend(loc="lower left", fontsize=9)
+
+    grid = d["grid"]
+    ax_db.set_facecolor(REGION_COLOURS[0])                 # class 0 everywhere, class 1 where p >= 0.5
+    art["region"] = ax_db.add_collection(PathCollection(region_paths(grid), facecolors=REGION_COLOURS[1],
+                                                        edgecolors="none"), autolim=False)
+    art["boundary"] = ax_db.add_collection(LineCollection(boundary_lines(grid), colors="black", linewidths=1.5),
+                                           autolim=False)
+    X, y = d["X"], d["y"]
+    art["points"] = [ax_db.scatter(X[y == k, 0], X[y == k, 1], s=18, alpha=0.8, c=plots.OKABE_ITO[k],
+                                   marker=plots.MARKERS[k], edgecolors="white", linewidths=0.4, label=f"class {k}")
+                     for k in (0, 1)]
+    ax_db.set_xlim(*REGION[:2])
+    ax_db.set_ylim(*REGION[2:])
+    ax_db.set_xticks([-1, 0, 1, 2])
+    ax_db.set_yticks([-1, 0, 1])
+    ax_db.set_xlabel("$x_1$")
+    ax_db.set_ylabel("$x_2$")
+    art["db_title"] = ax_db.set_title(db_title, fontsize=9)
+    ax_db.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)   # beside the chart, off the data
+    return art
+
+
+def lr_explorer_update(d, art):
+    art["loss"].set_ydata(d["history"].train_loss)
+    art["start"].set_ydata([d["loss0"], d["loss0"]])
+    art["below"].set_data(*_below_chart(d))
+    art["region"].set_paths(region_paths(d["grid"]))
+    art["boundary"].set_segments(boundary_lines(d["grid"]))
+    for k, points in enumerate(art["points"]):
+        points.set_offsets(d["X"][d["y"] == k])
+    for key, title in zip(("loss_title", "db_title"), _lr_titles(d)):
+        art[key].set_text(title)
 
 
 def lr_explorer():
     return Experiment(
-        "The learning rate on a 2-8-1 network (full-batch gradient descent, 300 epochs)",
+        "The learning rate on a 2-8-1 network (full-batch gradient descent, 200 epochs)",
         [dropdown("dataset", ["moons", "circles"], "moons"),
          slider("log10_lr", -3.0, 2.0, 0.25, 0.0, label="log10 learning rate",
                 static=tuple(np.round(np.arange(-3.0, 2.01, 0.5), 2)))],
-        lr_explorer_compute, lr_explorer_draw, figsize=(9, 3.8),
+        lr_explorer_compute, lr_explorer_draw, figsize=(9, 3.8), update=lr_explorer_update, cache=42,
         alt="Left: training loss against epoch on a log scale. Right: the data and the network's "
             "decision regions after training")
 
 
 # ---------------------------------------------------------------- 2. full batch against SGD
-BUDGET = 800          # per-sample gradient evaluations every method may spend
+BUDGET = 400          # per-sample gradient evaluations every method may spend
 MINI_BATCH = 10
 METHODS = {"full batch": None, f"mini-batch of {MINI_BATCH}": MINI_BATCH, "SGD (one sample)": 1}
-RACE_N = (40, 80, 160, 200, 400, 800)   # data sizes that divide the budget into whole epochs
+RACE_N = (20, 40, 80, 100, 200, 400)   # data sizes that divide the budget into whole epochs
 RACE_POINTS = 40                          # the loss on all N samples is recorded this many times
+RACE_LIMITS = (0.01, 30)                  # the loss axis of every frame
 
 
 def full_loss_every(X, y, k):
@@ -133,30 +214,62 @@ def descent_race_compute(log10_lr=-1.0, n=200, budget=BUDGET):
     return {"lr": lr, "n": n, "budget": budget, "runs": runs}
 
 
+def _race_texts(d):
+    """The legend labels (one per method), the epoch labels of the top axis, its title and the chart's title."""
+    labels = []
+    for name, run in d["runs"].items():
+        updates = int(run["iterations"][-1])
+        labels.append(f"{name}: {updates} update{'' if updates == 1 else 's'}")
+    epochs = [f"{e / d['n']:g}" for e in _race_eval_ticks(d)]
+    return (labels, epochs, f"epochs (passes over the N = {d['n']} samples)",
+            f"same budget, {d['budget']} evaluations; η = {d['lr']:.3g}")
+
+
+def _race_eval_ticks(d):
+    return np.linspace(0, d["budget"], 3)
+
+
 def descent_race_draw(d, fig):
     ax_ev, ax_it = fig.subplots(1, 2, sharey=True)
     styles = [dict(color=plots.OKABE_ITO[0], marker="o", ms=4, lw=2),
               dict(color=plots.OKABE_ITO[1], ls="--", lw=1.5),
               dict(color=plots.OKABE_ITO[5], lw=1.2)]
-    for (name, run), style in zip(d["runs"].items(), styles):
-        updates = int(run["iterations"][-1])
-        label = f"{name}: {updates} update{'' if updates == 1 else 's'}"
-        ax_ev.plot(run["evals"], run["loss"], label=label, **style)
-        ax_it.plot(run["iterations"], run["loss"], label=label, **style)
-    n = d["n"]
+    labels, epochs, top_label, title = _race_texts(d)
+    art = {"by_evals": [], "by_updates": []}
+    for run, label, style in zip(d["runs"].values(), labels, styles):
+        art["by_evals"].append(ax_ev.plot(run["evals"], run["loss"], label=label, **style)[0])
+        art["by_updates"].append(ax_it.plot(run["iterations"], run["loss"], label=label, **style)[0])
     ax_ev.set_xlabel("per-sample gradient evaluations (the cost)")
     ax_ev.set_ylabel("training loss on all N samples (log scale)")
     ax_ev.set_yscale("log")
-    ax_ev.set_ylim(0.05, 30)
+    ax_ev.set_ylim(*RACE_LIMITS)
+    ax_ev.set_yticks([0.1, 1, 10], labels=["0.1", "1", "10"])
+    ax_ev.yaxis.set_minor_locator(NullLocator())
     ax_ev.set_xlim(0, d["budget"])
-    top = ax_ev.secondary_xaxis("top", functions=(lambda e: e / n, lambda ep: ep * n))
-    top.set_xlabel(f"epochs (passes over the N = {n} samples)", fontsize=9)
-    ax_ev.set_title(f"same budget, {d['budget']} evaluations; η = {d['lr']:.3g}", fontsize=9)
-    ax_ev.legend(fontsize=9, loc="lower left")
+    ax_ev.set_xticks(_race_eval_ticks(d))
+    art["top"] = ax_ev.secondary_xaxis("top")
+    art["top"].set_xticks(_race_eval_ticks(d), labels=epochs)
+    art["top_label"] = art["top"].set_xlabel(top_label, fontsize=9)
+    art["title"] = ax_ev.set_title(title, fontsize=9)
+    art["legend"] = ax_ev.legend(fontsize=9, loc="lower left")
     ax_it.set_xscale("symlog", linthresh=1)
     ax_it.set_xlim(0, d["budget"] * 1.1)
+    ax_it.set_xticks([0, 1, 10, 100], labels=["0", "1", "10", "100"])
+    ax_it.xaxis.set_minor_locator(NullLocator())
     ax_it.set_xlabel("updates (iterations), symmetric log scale")
-    ax_it.set_title("the same runs against the number of updates", fontsize=9)
+    return art
+
+
+def descent_race_update(d, art):
+    labels, epochs, top_label, title = _race_texts(d)
+    for run, by_evals, by_updates, text, label in zip(d["runs"].values(), art["by_evals"], art["by_updates"],
+                                                      art["legend"].get_texts(), labels):
+        by_evals.set_data(run["evals"], run["loss"])
+        by_updates.set_data(run["iterations"], run["loss"])
+        text.set_text(label)
+    art["top"].set_xticks(_race_eval_ticks(d), labels=epochs)
+    art["top_label"].set_text(top_label)
+    art["title"].set_text(title)
 
 
 def descent_race():
@@ -164,8 +277,8 @@ def descent_race():
         "Full-batch descent, mini-batches and SGD on the same budget of gradient evaluations",
         [slider("log10_lr", -2.0, 1.0, 0.25, -1.0, label="log10 learning rate",
                 static=(-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0)),
-         dropdown("n", RACE_N, 200, label="data size N", static=(40, 200, 800))],
-        descent_race_compute, descent_race_draw, figsize=(9, 3.8),
+         dropdown("n", RACE_N, 200, label="data size N", static=(20, 200, 400))],
+        descent_race_compute, descent_race_draw, figsize=(9, 3.8), update=descent_race_update, cache=78,
         alt="Training loss of full-batch descent, mini-batch descent and SGD, against the number of "
             "per-sample gradient evaluations and epochs (left) and against the number of updates (right)")
 

@@ -17,7 +17,7 @@ from .._checks import as_2d, choice, number
 from ..activations import ACTIVATIONS, LeakyReLU, get_activation
 from ..experiment import Experiment, dropdown, freeze_layout, slider
 from ..layers import Dense, Sequential
-from ..viz.plots import OKABE_ITO
+from ..viz.plots import OKABE_ITO, square_view
 
 LEAKY_ALPHA = 0.1        # leaky ReLU slope used in this chapter (0.1 so that the slope is visible)
 SATURATION_TOL = 0.02    # |f'(u)| below this counts as saturated in the explorer
@@ -250,12 +250,7 @@ def single_neuron_draw(data, fig):
                        ax2.scatter([], [], marker=marker, s=45, c=color, edgecolors="black", zorder=3))
     labels = [ax.text(p1 + 0.12, p2 + 0.12, "0.00", color="white", fontsize=9, path_effects=halo)
               for p1, p2 in data["points"]]
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
-    ax.set_xticks([-2, 0, 2])
-    ax.set_yticks([-2, 0, 2])
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
+    square_view(ax, lim)
     ax.set_title("$z = -0.25\\,x_1 -0.25\\,x_2 -0.25$", fontsize=10)
     (curve,) = ax2.plot([], [], color=OKABE_ITO[0], lw=2)
     ax2.axvline(0, color="0.6", lw=0.8)

@@ -1,12 +1,11 @@
 """Chapter 2 experiments: the perceptron rule step by step, and gradient descent on quadratics."""
 import numpy as np
 
-
 from .. import data
 from ..topics import descent, perceptron
 from .._checks import choice, number
 from ..experiment import Experiment, dropdown, freeze_layout, slider
-from ..viz.plots import OKABE_ITO, scatter_classes
+from ..viz.plots import OKABE_ITO, scatter_classes, square_view
 
 # ---------------------------------------------------------------------------------------------
 # Shared data and figures used in the chapter text
@@ -246,12 +245,7 @@ def gd_draw(d, fig):
     (path2,) = ax2.plot([], [], color=OKABE_ITO[5], lw=1.2, marker="o", ms=3.5, label="steps")
     ax2.scatter(*X0_2D, s=120, facecolors="none", edgecolors="black", zorder=4, label="start")
     ax2.scatter([0], [0], marker="*", s=120, color=OKABE_ITO[2], zorder=4, label="minimum")
-    ax2.set_xlim(-VIEW_2D, VIEW_2D)
-    ax2.set_ylim(-VIEW_2D, VIEW_2D)
-    ax2.set_xticks([-2, 0, 2])
-    ax2.set_yticks([-2, 0, 2])
-    ax2.set_xlabel("$x_1$")
-    ax2.set_ylabel("$x_2$")
+    square_view(ax2, VIEW_2D)
     ax2.set_aspect("equal")
     ax2.legend(loc="upper right", fontsize=9)    # the paths start at the upper left and run across the valley
 

@@ -35,6 +35,17 @@ def new_axes(ax=None, figsize=(5, 4)):
     return ax
 
 
+def square_view(ax, lim, ticks=(-2, 0, 2), labels=("$x_1$", "$x_2$")):
+    """Fix a square view of the input plane: limits -lim..lim on both axes, the ticks, the labels."""
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_xticks(ticks)
+    ax.set_yticks(ticks)
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    return ax
+
+
 def scatter_classes(X, y, ax=None, *, alpha=0.8, s=18, labels=None):
     """Scatter 2-D points coloured and shaped by class."""
     ax = new_axes(ax)

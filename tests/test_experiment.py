@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from nnlab import experiment as E
 from nnlab.experiments import registry
+from nnlab.viz.plots import smallest_font
 
 
 def compute(slope, kind, grid):
@@ -311,14 +312,6 @@ def test_every_fast_experiment_updates_to_the_picture_a_fresh_draw_gives(module,
         updated, fresh = pixels(canvas.png(**values)), fresh_pixels(exp, values)
         assert same_picture(updated, fresh), (f"{module}/{name}: the updated picture differs from a fresh one "
                                               f"at {values}: {picture_difference(updated, fresh)}")
-
-
-def smallest_font(fig):
-    """The smallest font size (pt) of any visible text in a drawn figure: tick labels included."""
-    fig.canvas.draw()
-    sizes = [t.get_fontsize() for t in fig.findobj(match=lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
-             if t.get_visible() and t.get_text().strip()]
-    return min(sizes) if sizes else 99
 
 
 @pytest.mark.parametrize("module,name,factory", ALL_EXPERIMENTS, ids=[f"{m}/{n}" for m, n, _ in ALL_EXPERIMENTS])

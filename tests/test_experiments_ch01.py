@@ -181,17 +181,6 @@ def test_static_view_of_reduced_experiment():
     assert "nnlab-experiment" in html and "stay fixed" in html
 
 
-def _smallest_font(fig):
-    fig.canvas.draw()                       # lays out ticks and legends
-    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
-             if t.get_text().strip() and t.get_visible()]
-    assert texts
-    return min(t.get_fontsize() for t in texts)
-
-
-@pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
-def test_no_text_below_9_pt(name):
-    assert _smallest_font(ch.EXPERIMENTS[name]().figure()) >= 9
 
 
 # ---------------------------------------------------------------- the neuron is the engine's Dense + activation

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+
+from nnlab.viz.plots import smallest_font
 from matplotlib.figure import Figure
 
 from nnlab.topics import descent, perceptron
@@ -110,29 +112,18 @@ def test_text_figures_draw():
     assert np.all(res["updates"] <= res["bound"])
 
 
-def _smallest_font(fig):
-    fig.canvas.draw()                       # lays out ticks and legends
-    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
-             if t.get_text().strip() and t.get_visible()]
-    assert texts
-    return min(t.get_fontsize() for t in texts)
-
-
-@pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
-def test_no_text_below_9_pt(name):
-    assert _smallest_font(ch.EXPERIMENTS[name]().figure()) >= 9
 
 
 def test_two_d_explorer_title_no_text_below_9_pt():
-    assert _smallest_font(ch.gd_explorer().figure(dim="2-D", lr=0.1)) >= 9
+    assert smallest_font(ch.gd_explorer().figure(dim="2-D", lr=0.1)) >= 9
 
 
 def test_text_figures_no_text_below_9_pt():
     for draw in (ch.gradient_descent_figure, ch.learning_rate_figure):
         fig = Figure(figsize=(11, 3.2), layout="constrained")
         draw(fig)
-        assert _smallest_font(fig) >= 9
+        assert smallest_font(fig) >= 9
     res = ch.bound_vs_updates(seeds=range(3), shifts=((2.0, 1.0),), margins=(0.2,))
     fig = Figure(figsize=(5.5, 4), layout="constrained")
     ch.bound_figure(fig, res)
-    assert _smallest_font(fig) >= 9
+    assert smallest_font(fig) >= 9

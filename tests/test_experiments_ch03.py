@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from nnlab.viz.plots import smallest_font
+
 from nnlab.topics import perceptron
 from nnlab.experiments import ch03_perceptron_limits as ch
 
@@ -79,17 +81,6 @@ def test_compute_rejects_bad_values():
         ch.accuracy_curves_compute(lr=0)
 
 
-def _smallest_font(fig):
-    fig.canvas.draw()                       # lays out ticks and legends
-    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
-             if t.get_text().strip() and t.get_visible()]
-    assert texts
-    return min(t.get_fontsize() for t in texts)
-
-
-@pytest.mark.parametrize("name", list(ch.EXPERIMENTS))
-def test_no_text_below_9_pt(name):
-    assert _smallest_font(ch.EXPERIMENTS[name]().figure()) >= 9
 
 
 def test_text_figures_no_text_below_9_pt():
@@ -97,10 +88,10 @@ def test_text_figures_no_text_below_9_pt():
     for draw in (ch.lr_scaling_figure, ch.delta_rule_figure):
         fig = Figure(figsize=(9.5, 3.6), layout="constrained")
         draw(fig)
-        assert _smallest_font(fig) >= 9
+        assert smallest_font(fig) >= 9
     fig = Figure(figsize=(9.5, 3.6), layout="constrained")
     ch.seed_average_figure(fig, ch.seed_average(n_seeds=3))
-    assert _smallest_font(fig) >= 9
+    assert smallest_font(fig) >= 9
 
 
 NOISES = np.round(np.arange(0.2, 1.51, 0.1), 1)

@@ -4,17 +4,22 @@ import numbers
 import numpy as np
 
 
+def _numbers(name, x):
+    """x as a float array, or a TypeError that names the argument (strings, None, dicts, classes)."""
+    if isinstance(x, (str, bytes, dict)) or x is None or isinstance(x, type):
+        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
+    try:
+        return np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of numbers: {err}") from None
+
+
 def as_2d(name, X, n_features=None, *, finite=True):
     """Return X as a float array of shape (N, D), finite unless finite=False; raise a clear error otherwise."""
     if (not finite and type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2
             and (n_features is None or X.shape[1] == n_features)):
         return X                                  # the common case inside a network: nothing to check
-    if isinstance(X, (str, bytes, dict)) or X is None or isinstance(X, type):
-        raise TypeError(f"{name} must be an array of numbers, got {type(X).__name__}")
-    try:
-        X = np.asarray(X, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of numbers: {err}") from None
+    X = _numbers(name, X)
     if X.ndim != 2:
         hint = " (use X.reshape(-1, 1) for one feature, or X[None, :] for one sample)" if X.ndim == 1 else ""
         raise ValueError(f"{name} must be 2-D with shape (N, D), got shape {X.shape}{hint}")
@@ -27,12 +32,7 @@ def as_2d(name, X, n_features=None, *, finite=True):
 
 def as_targets(name, y, n_samples, n_outputs=None):
     """Return y as float (N, K), accepting (N,) when one output is expected."""
-    if isinstance(y, (str, bytes, dict)) or y is None or isinstance(y, type):
-        raise TypeError(f"{name} must be an array of numbers, got {type(y).__name__}")
-    try:
-        y = np.asarray(y, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of numbers: {err}") from None
+    y = _numbers(name, y)
     if y.ndim == 1:
         y = y[:, None]
     if y.ndim != 2 or y.shape[0] != n_samples:

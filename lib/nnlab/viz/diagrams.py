@@ -57,12 +57,7 @@ def biological_neuron(ax=None):
     _label(ax, "axon\n(carries the output)", (2.3, 0.0), (2.8, 1.25))
     _label(ax, "myelin sheath", (3.6, -0.12), (3.5, -1.25))
     _label(ax, "axon terminals / synapses\n(connections to the next cells)", tips[-1], (5.3, 1.5))
-    ax.set_xlim(-2.6, 6.6)
-    ax.set_ylim(-1.9, 2.0)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    ax.set_title("Biological neuron (schematic)")
-    return ax
+    return _frame(ax, (-2.6, 6.6), (-1.9, 2.0), "Biological neuron (schematic)")
 
 
 def artificial_neuron(ax=None, n_inputs=3, *, show_bias=True):
@@ -101,14 +96,19 @@ def artificial_neuron(ax=None, n_inputs=3, *, show_bias=True):
     ax.text(0.0, -1.75 if n_inputs > 1 else -0.75, "inputs", ha="center", va="center", fontsize=9)
     ax.text(0.95, -1.75, "weights", ha="center", va="center", fontsize=9, color=_BLUE)
     ax.text(5.75, -0.45, "output", ha="center", va="center", fontsize=9)
-    ax.set_xlim(-0.6, 6.6)
-    ax.set_ylim(-2.0, 1.7)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    ax.set_title("Artificial neuron")
-    return ax
+    return _frame(ax, (-0.6, 6.6), (-2.0, 1.7), "Artificial neuron")
 
 
 def texts(ax):
     """All strings drawn on ax (text objects, annotations and the title), for tests and alt text."""
     return [t.get_text() for t in ax.texts] + [ax.get_title()]
+
+
+def _frame(ax, xlim, ylim, title):
+    """A diagram's frame: fixed limits, equal aspect, no axes, a title."""
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title(title)
+    return ax

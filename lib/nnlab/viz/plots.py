@@ -35,6 +35,15 @@ def new_axes(ax=None, figsize=(5, 4)):
     return ax
 
 
+def smallest_font(fig):
+    """The smallest font size (pt) of any visible text of a figure, tick labels included (it is drawn
+    first, so that ticks and legends exist). The course's figures keep it at 9 pt or more."""
+    fig.draw_without_rendering()
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+             if t.get_visible() and t.get_text().strip()]
+    return min(sizes) if sizes else float("inf")
+
+
 def square_view(ax, lim, ticks=(-2, 0, 2), labels=("$x_1$", "$x_2$")):
     """Fix a square view of the input plane: limits -lim..lim on both axes, the ticks, the labels."""
     ax.set_xlim(-lim, lim)

@@ -228,7 +228,7 @@ class Experiment:
         title = widgets.HTML(f"<b>{html.escape(self.title)}</b>")
         box = widgets.VBox([title, widgets.HBox(list(inputs.values()), layout=widgets.Layout(flex_flow="row wrap")),
                             image], layout=widgets.Layout(align_items="flex-start"))
-        return LiveView(box, self, inputs, image)
+        return LiveView(box, self, inputs, image, canvas)
 
     # ----- static: HTML scrubber -----
     def frames(self):
@@ -314,9 +314,9 @@ class LiveView:
     """The live widget box. A saved notebook keeps the default picture (image/png) and a text line
     that names the controls, so it reads well before it is run, in any notebook viewer."""
 
-    def __init__(self, box, experiment, inputs, image):
+    def __init__(self, box, experiment, inputs, image, canvas):
         self.box, self.experiment, self.inputs, self.image = box, experiment, inputs, image
-        self.title = experiment.title
+        self.canvas, self.title = canvas, experiment.title
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.box._repr_mimebundle_(**kwargs)
@@ -325,7 +325,8 @@ class LiveView:
         controls = "; ".join(_describe(c) for c in exp.controls)
         data["text/plain"] = (f"Live experiment: {exp.title}. Controls: {controls}. "
                               f"(Run the notebook to move them.)")
-        data["image/png"] = base64.b64encode(png_bytes(exp.figure(), exp.dpi * exp.scale, colors=128)).decode()
+        # the picture the widget shows now (the defaults, when the cell has just run): no second draw
+        data["image/png"] = base64.b64encode(png_bytes(self.canvas.fig, exp.dpi * exp.scale, colors=128)).decode()
         width, height = exp.css_size()
         meta = dict(meta, **{"image/png": {"width": width, "height": height}})
         return data, meta

@@ -33,8 +33,12 @@ class Loss:
         return as_targets("y", y, len(np.atleast_1d(y)) if n is None else n, k)
 
     def __call__(self, y_hat, y):
-        y_hat = _predictions(y_hat)
+        y_hat = self.predictions(y_hat)
         return self.value_and_grad(y_hat, self.targets(y, *y_hat.shape))
+
+    def predictions(self, y_hat):
+        """y_hat as float predictions (N, K), at least one row (NaN allowed: a diverged net's loss is NaN)."""
+        return _predictions(y_hat)
 
     def _same_shape(self, y_hat, t):
         if y_hat.shape != t.shape:
@@ -65,14 +69,14 @@ class BinaryCrossEntropy(Loss):
             raise ValueError("y must hold targets in [0, 1] for binary cross-entropy")
         return t
 
-    def __call__(self, y_hat, y):
+    def predictions(self, y_hat):
         y_hat = _predictions(y_hat)
         lo, hi = y_hat.min(initial=0.5), y_hat.max(initial=0.5)    # NaN passes: a diverged net's loss is NaN
         if lo < 0 or hi > 1:
             raise ValueError(f"y_hat must hold probabilities in [0, 1] for binary cross-entropy (a sigmoid "
                              f"output), got values from {lo:.3g} to {hi:.3g}: are these logits? Put a "
                              f"Sigmoid layer last")
-        return self.value_and_grad(y_hat, self.targets(y, *y_hat.shape))
+        return y_hat
 
     def value_and_grad(self, y_hat, t):
         self._same_shape(y_hat, t)

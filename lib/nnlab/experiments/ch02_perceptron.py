@@ -5,7 +5,7 @@ from .. import data
 from ..topics import descent, perceptron
 from .._checks import choice, number
 from ..experiment import Experiment, dropdown, freeze_layout, slider
-from ..viz.plots import OKABE_ITO, scatter_classes, square_view
+from ..viz.plots import OKABE_ITO, line_points, scatter_classes, square_view
 
 # ---------------------------------------------------------------------------------------------
 # Shared data and figures used in the chapter text
@@ -49,14 +49,9 @@ def bound_vs_updates(seeds=range(30), shifts=((0.0, 0.0), (2.0, 1.0), (3.0, 0.0)
 
 
 def _line_in_view(w, b, xlim, ylim):
-    """Two points of the line w1 x1 + w2 x2 + b = 0 spanning the view (as line_2d draws it), or None."""
-    w1, w2 = w
-    if abs(w2) > 1e-12:
-        xs = np.array(xlim, dtype=float)
-        return np.c_[xs, -(w1 * xs + b) / w2]
-    if abs(w1) > 1e-12:
-        return np.c_[[-b / w1] * 2, ylim]
-    return None
+    """Two points (2, 2) of the line w1 x1 + w2 x2 + b = 0 spanning the view, or None."""
+    xs, ys = line_points(w, b, xlim, ylim)
+    return np.c_[xs, ys] if xs.size else None
 
 
 def _normal_arrow(w, b, xlim, ylim):

@@ -9,7 +9,7 @@ from ..topics import descent, perceptron
 from ..train import fit
 from .._checks import choice, number
 from ..experiment import Experiment, dropdown, slider
-from ..viz.plots import OKABE_ITO, line_2d, scatter_classes
+from ..viz.plots import OKABE_ITO, line_2d, line_points, scatter_classes
 
 N_TRAIN, N_TEST, EPOCHS = 100, 1000, 30
 DATA_SEED, TRAIN_SEED, TEST_SEED, INIT_SEED = 0, 1, 2, 3
@@ -55,13 +55,7 @@ def update_times(h, n=None):
 def line_in_box(w, b, box=BOX):
     """The points of w1 x1 + w2 x2 + b = 0 at the edges of the square box -> (xs (2,), ys (2,)),
     or two empty arrays when w = 0 (no line)."""
-    w1, w2 = w
-    lo_hi = np.array(box, dtype=float)
-    if abs(w2) > 1e-12:
-        return lo_hi, -(w1 * lo_hi + b) / w2
-    if abs(w1) > 1e-12:
-        return np.full(2, -b / w1), lo_hi
-    return np.empty(0), np.empty(0)
+    return line_points(w, b, box, box)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -195,13 +195,7 @@ def line_points(w, b, lo, hi):
 
     -> (xs (2,), ys (2,)) or two empty arrays.
     """
-    w1, w2 = (float(v) for v in w)
-    if abs(w2) > 1e-12:
-        xs = np.array([lo, hi], dtype=float)
-        return xs, -(w1 * xs + b) / w2
-    if abs(w1) > 1e-12:
-        return np.full(2, -b / w1), np.array([lo, hi], dtype=float)
-    return np.array([]), np.array([])
+    return plots.line_points(w, b, (lo, hi), (lo, hi))
 
 
 def half_plane(w, b, lo, hi):

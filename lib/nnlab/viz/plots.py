@@ -104,17 +104,27 @@ def decision_boundary(predict, X, y, ax=None, *, steps=150, pad=0.5, threshold=0
     return ax
 
 
+def line_points(w, b, xlim, ylim):
+    """Two points of the line w1 x1 + w2 x2 + b = 0 that span the view xlim x ylim: at its left and
+    right edges, or at its bottom and top for a vertical line -> (xs (2,), ys (2,)); two empty arrays
+    when w = 0 (there is no line)."""
+    w1, w2 = (float(v) for v in w)
+    if abs(w2) > 1e-12:
+        xs = np.array(xlim, dtype=float)
+        return xs, -(w1 * xs + b) / w2
+    if abs(w1) > 1e-12:
+        return np.full(2, -b / w1), np.array(ylim, dtype=float)
+    return np.empty(0), np.empty(0)
+
+
 def line_2d(w, b, ax, *, color="black", label=None, **kw):
     """Draw the line w1 x1 + w2 x2 + b = 0 across the current limits of ax."""
-    (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
-    w1, w2 = w
-    if abs(w2) > 1e-12:
-        xs = np.array([x_lo, x_hi])
-        ax.plot(xs, -(w1 * xs + b) / w2, color=color, label=label, **kw)
-    elif abs(w1) > 1e-12:
-        ax.axvline(-b / w1, color=color, label=label, **kw)
-    ax.set_xlim(x_lo, x_hi)
-    ax.set_ylim(y_lo, y_hi)
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    xs, ys = line_points(w, b, xlim, ylim)
+    if xs.size:
+        ax.plot(xs, ys, color=color, label=label, **kw)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
     return ax
 
 

@@ -124,7 +124,7 @@ def test_live_widgets_redraw_on_change():
     assert before[:8] == b"\x89PNG\r\n\x1a\n"
     view.inputs["slope"].value = -2.0
     assert view.image.value != before
-    assert view.image.value == E.png_bytes(exp.figure(slope=-2.0), exp.dpi * exp.scale)
+    assert np.array_equal(pixels(view.image.value), pixels(E.png_bytes(exp.figure(slope=-2.0), exp.dpi * exp.scale)))
 
 
 def test_int_slider_for_integer_controls():
@@ -312,6 +312,56 @@ def test_every_fast_experiment_updates_to_the_picture_a_fresh_draw_gives(module,
         updated, fresh = pixels(canvas.png(**values)), fresh_pixels(exp, values)
         assert same_picture(updated, fresh), (f"{module}/{name}: the updated picture differs from a fresh one "
                                               f"at {values}: {picture_difference(updated, fresh)}")
+
+
+@pytest.mark.parametrize("module,name,factory", FAST, ids=[f"{m}/{n}" for m, n, _ in FAST])
+def test_every_fast_experiment_draws_on_its_background_exactly_what_a_whole_draw_gives(module, name, factory):
+    exp = factory()
+    canvas = exp.canvas()
+    rng = np.random.default_rng(sum(map(ord, module + name)))
+    for values in [exp.defaults()] + [E.random_values(exp, rng) for _ in range(3)]:
+        layered = canvas.render(**values).copy()
+        whole = canvas.render_whole()
+        differ = np.any(layered != whole, axis=2)
+        assert not differ.any(), f"{module}/{name} at {values}: {differ.sum()} pixels differ from a whole draw"
+
+
+def test_layered_drawing_follows_zorder_changes_titles_and_overlapping_axes():
+    """update raises a line above another, retitles the figure and changes an inset's data."""
+    def draw(data, fig):
+        ax = fig.add_subplot()
+        lines = [ax.plot([-1, 1], [0, 0], lw=8, color=c)[0] for c in ("C0", "C1")]
+        ax.set(xlim=(-1, 1), ylim=(-2.5, 2.5), xlabel="z", ylabel="output")
+        inset = ax.inset_axes([0.6, 0.6, 0.35, 0.35])
+        (dot,) = inset.plot([0], [0], "o", ms=12)
+        inset.set(xlim=(-2, 2), ylim=(-2, 2))
+        art = {"lines": lines, "dot": dot, "title": fig.suptitle(" ")}
+        update(data, art)
+        return art
+
+    def update(data, art):
+        z, out, grid = data
+        top = 0 if out[-1] > 0 else 1
+        for i, line in enumerate(art["lines"]):
+            line.set_zorder(3 if i == top else 2)
+            line.set_ydata([out[0], out[-1]])
+        art["dot"].set_data([out[-1]], [out[0]])
+        art["title"].set_text(f"slope {out[-1]:g}")
+
+    exp = tiny(draw=draw, update=update)
+    canvas = exp.canvas()
+    for values in [dict(slope=1.0), dict(slope=-2.0), dict(slope=0.5, kind="square")]:
+        layered = canvas.render(**values).copy()
+        assert np.array_equal(layered, canvas.render_whole()), values
+        assert same_picture(pixels(E.rgb_png(np.ascontiguousarray(layered[..., :3]))), fresh_pixels(exp, values))
+
+
+def test_rgb_png_round_trips():
+    from PIL import Image
+    import io
+    rgb = np.random.default_rng(0).integers(0, 256, size=(7, 5, 3), dtype=np.uint8)
+    png = E.rgb_png(rgb)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), rgb)
 
 
 @pytest.mark.parametrize("module,name,factory", ALL_EXPERIMENTS, ids=[f"{m}/{n}" for m, n, _ in ALL_EXPERIMENTS])

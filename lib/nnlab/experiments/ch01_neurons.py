@@ -267,7 +267,7 @@ def single_neuron_draw(data, fig):
     freeze_layout(fig)    # lay out with the placeholder texts and the widest tick labels, then keep it
     for axis in (bar, ax2.yaxis, ax2.xaxis):
         _auto_ticks(axis)
-    art = {"ax": ax, "ax2": ax2, "image": im, "line": line, "arrow": arrow, "w_text": w_text,
+    art = {"title": ax.title, "ax2": ax2, "image": im, "line": line, "arrow": arrow, "w_text": w_text,
            "marks": marks, "labels": labels, "curve": curve}
     single_neuron_update(data, art)
     return art
@@ -294,7 +294,7 @@ def single_neuron_update(data, art):
         right.set_offsets(np.c_[zp[mask], yp[mask]].reshape(-1, 2))
     for text, y in zip(art["labels"], yp):
         text.set_text(f"{y:.2f}")
-    art["ax"].set_title(f"$z = {w1:g}\\,x_1 {w2:+g}\\,x_2 {b:+g}$", fontsize=10)
+    art["title"].set_text(f"$z = {w1:g}\\,x_1 {w2:+g}\\,x_2 {b:+g}$")
     art["curve"].set_data(data["z_curve"], data["f_curve"])
     art["ax2"].set_xlim(*data["zlim"])
     art["ax2"].set_ylim(*data["flim"])
@@ -367,7 +367,7 @@ def derivative_chain_draw(data, fig):
     ax2.set_xlabel("number of factors $k$")
     ax2.set_ylabel("share of chains exactly 0")
     ax2.set_title("products that are exactly zero", fontsize=10)
-    art = {"ax": ax, "chains": chains, "median": median, "bound": bound, "dead": dead, "legend": legend,
+    art = {"title": ax.title, "chains": chains, "median": median, "bound": bound, "dead": dead, "legend": legend,
            "bars": bars, "none": none}
     freeze_layout(fig)    # lay out with the placeholder texts, then keep it
     derivative_chain_update(data, art)
@@ -386,7 +386,7 @@ def derivative_chain_update(data, art):
         rest = ("every product is 0" if data["smallest_nonzero"] is None else
                 f"the non-zero products are $\\geq {data['smallest_nonzero']:.3g}$")
         art["dead"].set_text(f"median is exactly 0 from $k = {dead}$ on;\n{rest}")
-    art["ax"].set_title(f"{data['activation']}, $z_j \\sim \\mathcal{{N}}(0, {data['spread']:g}^2)$", fontsize=10)
+    art["title"].set_text(f"{data['activation']}, $z_j \\sim \\mathcal{{N}}(0, {data['spread']:g}^2)$")
     for bar, h in zip(art["bars"], data["zero_fraction"]):
         bar.set_height(h)
     art["none"].set_visible(not data["zero_fraction"].any())

@@ -120,7 +120,7 @@ def perceptron_stepper_draw(d, fig):
                [c.get_label() for c in classes] + ["line before the update", "line after it", "point corrected",
                                                   "$w$ so far", r"this step $\eta\,(t-y)\,x$", "start $w=0$"],
                loc="outside lower center", ncols=4, fontsize=9)
-    art = {"ax": ax, "axw": axw, "before": before, "after": after, "arrow": arrow, "w_text": w_text,
+    art = {"title": ax.title, "w_title": axw.title, "before": before, "after": after, "arrow": arrow, "w_text": w_text,
            "ring": ring, "so_far": so_far, "step": step}
     freeze_layout(fig)    # lay out with the placeholder texts, then keep it
     perceptron_stepper_update(d, art)
@@ -140,17 +140,17 @@ def perceptron_stepper_update(d, art):
         art["w_text"].set_position(label)
     if d["sample"] is not None:
         art["ring"].set_offsets(X[d["sample"]][None])
-        art["ax"].set_title(f"update {k}/{d['U']} (epoch {d['epoch'] + 1}): class {y[d['sample']]} point, "
-                            f"$t-y={d['sign']:+d}$; {d['errors']} errors now", fontsize=9)
+        art["title"].set_text(f"update {k}/{d['U']} (epoch {d['epoch'] + 1}): class {y[d['sample']]} point, "
+                              f"$t-y={d['sign']:+d}$; {d['errors']} errors now")
     else:
         art["ring"].set_offsets(np.zeros((0, 2)))
-        art["ax"].set_title(f"start: $w=0$, $b=0$, every point predicted 1; {d['errors']} errors", fontsize=9)
+        art["title"].set_text(f"start: $w=0$, $b=0$, every point predicted 1; {d['errors']} errors")
     W = d["W"]
     art["so_far"].set_data(W[:k + 1, 0], W[:k + 1, 1])
     art["step"].set_visible(k > 0)
     art["step"].xy = d["w"]
     art["step"].set_position(d["w_prev"])
-    art["axw"].set_title(f"weight space (bias now $b={d['b']:.0f}$)", fontsize=9)
+    art["w_title"].set_text(f"weight space (bias now $b={d['b']:.0f}$)")
 
 
 def perceptron_stepper():
@@ -255,7 +255,7 @@ def gd_draw(d, fig):
     for ax in (ax1, ax2):     # the tallest titles either function gets (two lines)
         ax.set_title("$\\eta=0.25$: steep direction $1-10\\eta=-1.50$ (diverging)\n"
                      "shallow direction $1-\\eta=+0.75$ (good)", fontsize=9)
-    art = {"ax1": ax1, "ax2": ax2, "path1": path1, "steps1": steps1, "path2": path2, "loss": loss, "axl": axl}
+    art = {"ax1": ax1, "ax2": ax2, "path1": path1, "steps1": steps1, "path2": path2, "loss": loss, "loss_title": axl.title}
     freeze_layout(fig)    # lay out with the placeholder texts, then keep it
     gd_update(d, art)
     return art
@@ -281,7 +281,7 @@ def gd_update(d, art):
     art["loss"].set_data(np.arange(len(loss)), loss)
     stop = len(loss) - 1
     note = f"stopped at step {stop}: gradient < {GD_TOL:g}" if stop < GD_STEPS else f"{GD_STEPS} steps"
-    art["axl"].set_title(note, fontsize=9)
+    art["loss_title"].set_text(note)
 
 
 def gd_explorer():

@@ -84,7 +84,7 @@ def separable_vs_overlapping_compute(kind="overlapping", noise=0.6, epochs=EPOCH
 
 def separable_vs_overlapping_draw(d, fig):
     ax, axm, axw = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.1, 1, 1]})
-    art = {"ax": ax, "axm": axm, "axw": axw}
+    art = {}
     scatter_classes(d["X"][:2], np.array([0, 1]), ax, s=14)
     art["points"] = ax.collections[-2:]
     ax.set_xlim(*BOX)

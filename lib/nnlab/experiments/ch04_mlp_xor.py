@@ -318,7 +318,7 @@ def _xor_titles(d):
 def xor_hidden_view_draw(d, fig):
     left, right = fig.subfigures(1, 2, width_ratios=[2, 0.9], wspace=0)
     ax_in, ax_hid = left.subplots(1, 2)
-    art = {"ax_in": ax_in, "ax_hid": ax_hid}
+    art = {"title_in": ax_in.set_title(" ", fontsize=9, y=1), "title_hid": ax_hid.set_title(" ", fontsize=9, y=1)}
     ticks_in, ticks_hid = [-0.5, 0, 0.5, 1, 1.5], [0, 0.5, 1]
     # input space: network output regions, data, and the line of each hidden unit (where h_j = 0.5)
     art["in_shade"] = _shade(ax_in, d["grid"][2], XOR_BOX)
@@ -377,8 +377,8 @@ def xor_hidden_view_update(d, art):
     for line, xy in zip(art["unit_lines"], d["unit_lines"]):
         _set_line(line, xy)
     title_in, title_hid = _xor_titles(d)
-    art["ax_in"].set_title(title_in, fontsize=9, y=1)
-    art["ax_hid"].set_title(title_hid, fontsize=9, y=1)
+    art["title_in"].set_text(title_in)
+    art["title_hid"].set_text(title_hid)
     _set_points(art["codes"], d["H"], d["y"])
     _set_points(art["corner_codes"], d["Hc"], d["cy"])
     _set_line(art["out_line"], d["out_line"])
@@ -501,7 +501,7 @@ def _fit_titles(d):
 
 def hidden_units_fit_draw(d, fig):
     ax_fit, ax_parts = fig.subplots(1, 2)
-    art = {"ax_fit": ax_fit, "ax_parts": ax_parts}
+    art = {"title_fit": ax_fit.set_title(" ", fontsize=9, y=1), "title_parts": ax_parts.set_title(" ", fontsize=9, y=1)}
     art["samples"] = ax_fit.scatter(d["X"][:, 0], d["y"][:, 0], s=12, color="0.55")
     art["truth"] = ax_fit.plot(d["xs"], d["truth"], color=plots.OKABE_ITO[1], lw=2.5, ls="--")[0]
     art["fit"] = ax_fit.plot(d["xs"], d["fit"], color=plots.OKABE_ITO[0], lw=2)[0]
@@ -530,8 +530,8 @@ def hidden_units_fit_update(d, art):
         line.set_data((d["xs"], d["parts"][:, j]) if j < d["parts"].shape[1] else ([], []))
     art["bias"].set_ydata([d["b2"], d["b2"]])
     title_fit, title_parts = _fit_titles(d)
-    art["ax_fit"].set_title(title_fit, fontsize=9, y=1)
-    art["ax_parts"].set_title(title_parts, fontsize=9, y=1)
+    art["title_fit"].set_text(title_fit)
+    art["title_parts"].set_text(title_parts)
 
 
 def hidden_units_fit():

@@ -71,7 +71,7 @@ COST_YLIM = (1e-3, 1.0)   # training losses stay within it for every control val
 
 def cost_draw(data, fig):
     ax, bx = fig.subplots(1, 2, width_ratios=[2, 1])
-    art = {"ax": ax, "lines": {}}
+    art = {"title": ax.set_title(" ", fontsize=9), "lines": {}}
     for method, (passes, losses) in data["curves"].items():
         (art["lines"][method],) = ax.plot(passes, losses, color=COLORS[method], label=method, lw=1.6)
     ax.axhline(data["target"], color="0.5", ls=":", lw=1, label=f"target {data['target']:g}")
@@ -90,7 +90,6 @@ def cost_draw(data, fig):
     bx.set_xlabel("method")
     bx.set_ylabel(f"forward passes to reach loss {data['target']:g}")
     bx.set_ylim(0, data["budget"] * 1.25)
-    art["bx"] = bx
     cost_update(data, art)
     return art
 
@@ -98,8 +97,8 @@ def cost_draw(data, fig):
 def cost_update(data, art):
     for method, (passes, losses) in data["curves"].items():
         art["lines"][method].set_data(passes, losses)
-    art["ax"].set_title(f"hidden units = {data['hidden']} ({data['n_weights']} weights), "
-                        f"(a) scale = {data['scale']:g}", fontsize=9)
+    art["title"].set_text(f"hidden units = {data['hidden']} ({data['n_weights']} weights), "
+                          f"(a) scale = {data['scale']:g}")
     for bar, text, m in zip(art["bars"], art["labels"], METHODS):
         v = data["to_target"][m]
         bar.set_height(v if np.isfinite(v) else data["budget"])
@@ -180,7 +179,7 @@ IMPROVING_YLIM = (-0.03, 0.75)
 
 def improving_draw(data, fig):
     ax = fig.add_subplot()
-    art = {"ax": ax}
+    art = {"title": ax.set_title(" ", fontsize=9)}
     (art["start"],) = ax.plot(data["sizes"], data["start"], "o-", color=OKABE_ITO[0], label="at the start")
     (art["end"],) = ax.plot(data["sizes"], data["end"], "s-", color=OKABE_ITO[5], label="later")
     ax.axhline(0.5, color="0.6", ls=":", lw=1)
@@ -203,7 +202,7 @@ def improving_update(data, art):
     first.set_text(f"at the start (loss {l0:.3f})")
     second.set_text(f"after {data['steps']} backprop steps (loss {l1:.4f})")
     what = "one random weight" if data["kind"] == "one" else "all weights, random direction"
-    art["ax"].set_title(f"{what}; hidden units = {data['hidden']}", fontsize=9)
+    art["title"].set_text(f"{what}; hidden units = {data['hidden']}")
 
 
 def improving():
@@ -248,7 +247,7 @@ def noise_compute(trials=10, sigma=0.01, repeats=None, seed=0):
 
 def noise_draw(data, fig):
     ax = fig.add_subplot()
-    art = {"ax": ax}
+    art = {"title": ax.set_title(" ", fontsize=9)}
     art["band"] = ax.fill_between(data["P"], data["lo"], data["hi"], color=OKABE_ITO[1], alpha=0.3,
                                   label="10th to 90th percentile")
     (art["mean"],) = ax.plot(data["P"], data["mean"], "o-", color=OKABE_ITO[1], label="measured (mean)")
@@ -270,7 +269,7 @@ def noise_update(data, art):
     art["band"].set_data(data["P"], data["lo"], data["hi"])
     art["mean"].set_ydata(data["mean"])
     art["theory"].set_ydata(data["theory"])
-    art["ax"].set_title(f"K = {data['trials']} trials per estimate, sigma = {data['sigma']:g}", fontsize=9)
+    art["title"].set_text(f"K = {data['trials']} trials per estimate, sigma = {data['sigma']:g}")
 
 
 def noise():

@@ -65,6 +65,11 @@ def bench_experiments(repeat=5, n_random=8):
                 exp = factory()
                 values = exp.defaults()
                 compute = median_time(lambda: exp.compute(**values), repeat)
+                warm = ""
+                if exp.warm:                             # as live() does when the cell runs
+                    t = time.perf_counter()
+                    exp.warm_up()
+                    warm = f"; warm-up when the cell runs {time.perf_counter() - t:.2f} s"
                 canvas = exp.canvas()
                 canvas.png(**values)                     # the first picture: layout, fonts
                 rng = np.random.default_rng(0)
@@ -83,7 +88,7 @@ def bench_experiments(repeat=5, n_random=8):
                 kind = "update" if exp.update is not None else "full redraw"
                 print(f"{label}: compute {compute * 1e3:.1f} ms; {kind} at defaults median "
                       f"{statistics.median(at_defaults) * 1e3:.0f} ms; at {n_random} random values median "
-                      f"{statistics.median(at_random) * 1e3:.0f} ms, max {max(at_random) * 1e3:.0f} ms", flush=True)
+                      f"{statistics.median(at_random) * 1e3:.0f} ms, max {max(at_random) * 1e3:.0f} ms{warm}", flush=True)
                 worst.append(max(at_random))
             except Exception as err:  # noqa: BLE001 - one broken experiment must not hide the others
                 print(f"{label}: failed: {type(err).__name__}: {err}", flush=True)

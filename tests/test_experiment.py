@@ -370,3 +370,25 @@ def test_no_text_below_9_pt_in_any_experiment(module, name, factory):
     rng = np.random.default_rng(1)
     for values in [exp.defaults(), E.random_values(exp, rng)]:
         assert smallest_font(exp.figure(**values)) >= 9, f"{module}/{name} at {values}"
+
+
+def test_warm_experiments_compute_every_combination_once_when_the_widget_is_built():
+    calls = []
+
+    def compute(a, kind):
+        calls.append((a, kind))
+        return np.linspace(-1, 1, 5) * a, kind
+
+    def draw(data, fig):
+        fig.add_subplot().plot(data[0])
+
+    exp = E.Experiment("w", [E.slider("a", 0, 2, 1, 1), E.dropdown("kind", ["x", "y"])], compute, draw,
+                       figsize=(2, 2), dpi=40, warm=True)
+    assert list(exp.all_values()) == [{"a": a, "kind": k} for a in (0, 1, 2) for k in ("x", "y")]
+    view = exp.live()
+    assert sorted(calls) == sorted((a, k) for a in (0, 1, 2) for k in ("x", "y"))   # each once
+    view.inputs["a"].value = 2
+    view.inputs["kind"].value = "y"
+    assert len(calls) == 6                                   # every picture came from the cache
+    with pytest.raises(ValueError, match="warm=True would compute 101 combinations"):
+        E.Experiment("w", [E.slider("a", 0, 100, 1, 1)], compute, draw, warm=True)

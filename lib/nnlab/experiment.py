@@ -34,6 +34,7 @@ from matplotlib.figure import Figure, FigureBase
 from .viz.plots import style
 
 MAX_STATIC_FRAMES = 64
+MAX_WARM = 64
 
 
 @dataclass
@@ -97,18 +98,23 @@ def toggle(name, value=False, *, label=None, static=None):
     return Control(name, "toggle", bool(value), label, static=static)
 
 
+def _values_of(c):
+    """Every value a control can take: a slider's step grid, a dropdown's options, a toggle's two."""
+    if c.kind == "slider":
+        n = int(round((c.high - c.low) / c.step))
+        ints = isinstance(c.value, int) and float(c.step).is_integer()
+        return [_plain(int(c.low + c.step * k) if ints else c.low + c.step * k) for k in range(n + 1)]
+    if c.kind == "dropdown":
+        return list(c.options)
+    return [False, True]
+
+
 def random_values(experiment, rng):
     """Control values drawn at random (slider values on their step grid), for tests and benchmarks."""
     values = {}
     for c in experiment.controls:
-        if c.kind == "slider":
-            n = int(round((c.high - c.low) / c.step))
-            v = c.low + c.step * int(rng.integers(n + 1))
-            values[c.name] = _plain(int(v) if isinstance(c.value, int) and float(c.step).is_integer() else v)
-        elif c.kind == "dropdown":
-            values[c.name] = c.options[int(rng.integers(len(c.options)))]
-        else:
-            values[c.name] = bool(rng.integers(2))
+        options = _values_of(c)
+        values[c.name] = options[int(rng.integers(len(options)))]
     return values
 
 
@@ -168,6 +174,7 @@ class Experiment:
     update: Callable[[Any, Any], None] = None   # update(data, artists): change the data of draw's artists
     applies: Callable[..., Any] = None         # applies(**values) -> names of the controls with an effect
     scale: int = 2                    # pixel density of the rendered PNG (2: sharp on HiDPI screens)
+    warm: bool = False                # compute every combination of control values when the widget is built
     _names: list = field(init=False, repr=False)
     _memo: dict = field(init=False, repr=False, default_factory=dict)
 
@@ -175,6 +182,24 @@ class Experiment:
         self._names = [c.name for c in self.controls]
         if len(set(self._names)) != len(self._names):
             raise ValueError(f"experiment {self.title!r}: control names must be unique, got {self._names}")
+        if self.warm:
+            n = int(np.prod([len(_values_of(c)) for c in self.controls]))
+            if n > MAX_WARM:
+                raise ValueError(f"experiment {self.title!r}: warm=True would compute {n} combinations of "
+                                 f"control values (limit {MAX_WARM}): give its controls fewer values")
+            self.cache = max(self.cache, n)   # keep them all
+
+    def all_values(self):
+        """Every combination of control values, as dicts."""
+        grids = [_values_of(c) for c in self.controls]
+        for combo in itertools.product(*grids):
+            yield dict(zip(self._names, combo))
+
+    def warm_up(self):
+        """Compute (into the cache) the data of every combination of control values: for an
+        experiment whose compute trains a network, so that no change of a control waits for it."""
+        for values in self.all_values():
+            self.computed(**values)
 
     def defaults(self):
         return {c.name: c.value for c in self.controls}
@@ -240,6 +265,8 @@ class Experiment:
                                                                   height="auto"))
         inputs = {c.name: _widget(c, widgets) for c in self.controls}
         canvas = self.canvas()
+        if self.warm:
+            self.warm_up()
 
         def redraw(_=None):
             values = {name: w.value for name, w in inputs.items()}
@@ -350,22 +377,27 @@ class Canvas:
                 self._layers = _top_layers(fig, self.artists)
                 for _, top in self._layers:
                     for a in top:
-                        a.set_animated(True)           # left out of a normal draw: the background
+                        _artist(a).set_animated(True)  # left out of a normal draw: the background
                 canvas.draw()
+                renderer = canvas.get_renderer()
+                for _, top in self._layers:           # an axis whose lines alone are redrawn: its texts
+                    for a in top:
+                        if isinstance(a, _AxisLines):
+                            a.draw_texts(renderer)
                 self._background = canvas.copy_from_bbox(fig.bbox)
             canvas.restore_region(self._background)
             renderer = canvas.get_renderer()
             for parent, top in self._layers:
-                ids = {id(a) for a in top}
+                items = {id(_artist(a)): a for a in top}
                 for a in _children(parent):            # in the order of now: update may change a zorder
-                    if id(a) in ids:
-                        a.draw(renderer)
+                    if id(a) in items:
+                        items[id(a)].draw(renderer)
         return np.asarray(canvas.buffer_rgba())
 
     def render_whole(self):
         """The current figure drawn whole in one pass, as matplotlib draws it (no kept background):
         what render() must equal, pixel for pixel."""
-        tops = [a for _, top in (self._layers or []) for a in top]
+        tops = [_artist(a) for _, top in (self._layers or []) for a in top]
         for a in tops:
             a.set_animated(False)
         try:
@@ -384,6 +416,44 @@ class Canvas:
         """The picture rendered last, encoded again (no new draw)."""
         rgb = np.ascontiguousarray(np.asarray(self.fig.canvas.buffer_rgba())[..., :3])
         return rgb_png(rgb) if colors is None else _palette_png(rgb, colors)
+
+
+class _AxisLines:
+    """Stands in a layer for an axis (x or y) whose texts (tick labels, label) lie clear of what is
+    redrawn, while its tick and grid lines touch it: the lines are drawn again on every render, the
+    texts once, into the background."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def draw(self, renderer):
+        if self.axis.get_visible():
+            for tick in self.axis._update_ticks():
+                if tick.get_visible():
+                    for line in (tick.gridline, tick.tick1line, tick.tick2line):
+                        line.draw(renderer)
+
+    def draw_texts(self, renderer):
+        if self.axis.get_visible():
+            for tick in self.axis._update_ticks():
+                if tick.get_visible():
+                    tick.label1.draw(renderer)
+                    tick.label2.draw(renderer)
+            for text in (self.axis.label, self.axis.offsetText):
+                text.draw(renderer)
+
+    def texts_extent(self, renderer):
+        from matplotlib.transforms import Bbox
+        boxes = [t.get_window_extent(renderer) for tick in self.axis._update_ticks() if tick.get_visible()
+                 for t in (tick.label1, tick.label2) if t.get_visible() and t.get_text()]
+        boxes += [t.get_window_extent(renderer) for t in (self.axis.label, self.axis.offsetText)
+                  if t.get_visible() and t.get_text()]
+        return [b.padded(1) for b in boxes]
+
+
+def _artist(item):
+    """The artist a layer item stands for."""
+    return item.axis if isinstance(item, _AxisLines) else item
 
 
 def _artists_in(obj, out):
@@ -417,6 +487,7 @@ def _top_layers(fig, artists):
     on. An Axes handed over whole (update may call its methods) is redrawn whole, as a child of its
     figure; so are the figure's children that overlap what is redrawn (an inset, a panel on top)."""
     from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
 
     def descendants(a):
         for child in a.get_children():
@@ -454,28 +525,67 @@ def _top_layers(fig, artists):
             continue
         kids = _children(parent)
         first = min(i for i, k in enumerate(kids) if id(k) in moving[id(parent)])
-        if not isinstance(parent, FigureBase):
-            layers.append((parent, kids[first:]))
-            continue
+        # from the first that moves on: what moves, and what lies above it and overlaps what is redrawn
         top, boxes = [], []
-        for k in kids[first:]:
-            box = _extent(k, renderer)
-            if id(k) in moving[id(parent)] or any(box.overlaps(b) for b in boxes):
+        later = kids[first:]
+        for i, k in enumerate(later):
+            if id(k) in moving[id(parent)]:
                 top.append(k)
-                boxes.append(box)
+                boxes.append(_reach(k, renderer))
+            elif any(_overlap(_extent(k, renderer), b) for b in boxes):
+                lines = _AxisLines(k) if isinstance(k, Axis) else None
+                if lines is not None and _texts_stay_clear(lines, later[:i] + later[i + 1:], boxes, renderer):
+                    top.append(lines)                   # only its lines touch what is redrawn
+                    boxes.append(k.axes.bbox.frozen())  # grid lines span the axes
+                else:
+                    top.append(k)
+                    boxes.append(_extent(k, renderer))
         layers.append((parent, top))
     return layers
 
 
-def _extent(artist, renderer, pad=8):
-    """Where an artist draws, in pixels (an axes with its ticks, labels and title), padded a little."""
-    from matplotlib.axes import Axes
+def _texts_stay_clear(lines, others, boxes, renderer):
+    """Whether an axis' texts overlap nothing that is redrawn or drawn after them (so that drawing
+    them into the background, apart from the axis' lines, changes no pixel)."""
+    texts = lines.texts_extent(renderer)
+    near = boxes + [_extent(o, renderer, pad=0) for o in others]
+    return not any(_overlap(t, b) for t in texts for b in near)
 
-    box = artist.get_tightbbox(renderer) if isinstance(artist, (Axes, FigureBase)) else \
-        artist.get_window_extent(renderer)
-    if box is None:                                       # an axes hidden now: where it would draw
-        box = artist.bbox
+
+def _reach(artist, renderer):
+    """Where an artist that update changes may draw: its clip box if it is clipped to one (a curve,
+    an image, inside its axes), else where it draws now, generously padded (a title that grows)."""
+    clip = artist.get_clip_box() if artist.get_clip_on() else None
+    if clip is not None and artist.get_clip_path() is None:
+        return clip.frozen()
+    return _extent(artist, renderer, pad=24)
+
+
+def _extent(artist, renderer, pad=2):
+    """Where an artist draws, in pixels, padded a little (None: nowhere). An axes with its ticks,
+    labels and title; an axis with its grid lines; a curve clipped to its axes within them."""
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+    from matplotlib.transforms import Bbox
+
+    if isinstance(artist, (Axes, FigureBase, Axis)):
+        box = artist.get_tightbbox(renderer)
+        if box is None:                                   # hidden now: where it would draw
+            box = artist.bbox if not isinstance(artist, Axis) else artist.axes.bbox
+        if isinstance(artist, Axis) and any(t.gridline.get_visible() for t in artist.get_major_ticks()):
+            box = Bbox.union([box, artist.axes.bbox])
+    else:
+        box = artist.get_window_extent(renderer)
+        clip = artist.get_clip_box() if artist.get_clip_on() and artist.get_clip_path() is None else None
+        if clip is not None:                              # a curve or points clipped to their axes
+            box = Bbox.intersection(box, clip)
+            if box is None:
+                return None
     return box.padded(pad)
+
+
+def _overlap(a, b):
+    return a is not None and b is not None and a.overlaps(b)
 
 
 class LiveView:

@@ -59,12 +59,12 @@ def size(model):
 def assign(model, theta):
     """Write a flat vector theta (P,) into the model's parameters in place (the inverse of flatten)."""
     theta = np.asarray(theta, dtype=float)
-    P = size(model)
+    targets = [layer.params[key] for _, layer, key in _entries(model)]
+    P = sum(p.size for p in targets)
     if theta.shape != (P,):
         raise ValueError(f"theta must have shape ({P},), one entry per parameter, got {theta.shape}")
     start = 0
-    for _, layer, key in _entries(model):
-        p = layer.params[key]
+    for p in targets:
         p[...] = theta[start:start + p.size].reshape(p.shape)
         start += p.size
     return model

@@ -75,11 +75,11 @@ def penalty(model, regularizer):
     return sum(regularizer(p) for _, name, p, _ in model.parameters() if name == "W")
 
 
-def evaluate(model, loss_fn, X, y, regularizer=None):
-    """(loss, accuracy) of the model in test mode."""
+def evaluate(model, loss_fn, X, y, regularizer=None, scored=True):
+    """(loss, accuracy) of the model in test mode; accuracy is NaN if not ``scored`` (no classes)."""
     y_hat = model.forward(X, train=False)
     value, _ = loss_fn(y_hat, y)
-    return value + penalty(model, regularizer), accuracy(y_hat, y)
+    return value + penalty(model, regularizer), (accuracy(y_hat, y) if scored else float("nan"))
 
 
 def train_step(model, loss, optimizer, X, y, *, regularizer=None, clip=None):
@@ -120,6 +120,7 @@ def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=None, epochs=10
         model, X, y, loss, optimizer, lr, epochs, batch_size, rng, X_val, y_val, regularizer, clip,
         early_stopping, callback)
     step_loss = getattr(loss_fn, "value_and_grad", loss_fn)   # the targets were checked once, above
+    scored = np.ndim(y) == 1 or y.shape[1] > 1 or not np.isnan(accuracy(y, y))  # are the targets classes?
     history, best, best_params, since_best = History(), np.inf, None, 0
     start, seen = time.perf_counter(), 0
     for epoch in range(epochs):
@@ -133,11 +134,11 @@ def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=None, epochs=10
             history.seconds.append(time.perf_counter() - start)
             if callback is not None:
                 history.logs.append(callback(model, len(history.loss)))
-        tl, ta = evaluate(model, loss_fn, X, y, regularizer)
+        tl, ta = evaluate(model, step_loss, X, y, regularizer, scored)
         history.train_loss.append(tl)
         history.train_acc.append(ta)
         if X_val is not None:
-            vl, va = evaluate(model, loss_fn, X_val, y_val, regularizer)
+            vl, va = evaluate(model, step_loss, X_val, y_val, regularizer, scored)
             history.val_loss.append(vl)
             history.val_acc.append(va)
             if early_stopping is not None:

@@ -111,7 +111,7 @@ def cost():
         "Loss against forward passes: perturbation versus backpropagation",
         [dropdown("hidden", (2, 8, 32), 8, label="hidden units"),
          dropdown("scale", (0.1, 0.3, 1.0), 0.3, label="(a) perturbation size")],
-        cost_compute, cost_draw, figsize=(9, 3.6), update=cost_update, cache=9,
+        cost_compute, cost_draw, figsize=(9, 3.6), update=cost_update, warm=True,
         alt="Training loss against forward passes for perturbing one weight, perturbing all weights, and "
             "backpropagation, with the forward passes each needs to reach the target loss")
 

@@ -166,7 +166,7 @@ def test_first_experiment_responds_to_its_first_control(chapter):
     exp.scroll_into_view_if_needed()
     img = exp.locator("img").first
     before = img.get_attribute("src"), img.get_attribute("alt")
-    assert before[0].startswith("data:image/png;base64,")
+    assert before[0].startswith("data:image/webp;base64,")
     control = exp.locator("[data-control]").first
     tag = control.evaluate("el => el.tagName.toLowerCase()")
     if tag == "select":
@@ -182,7 +182,7 @@ def test_first_experiment_responds_to_its_first_control(chapter):
     after = img.get_attribute("src"), img.get_attribute("alt")
     assert after[0] != before[0], "the picture did not change"
     assert after[1] != before[1], f"the alt text did not change ({before[1]!r})"
-    assert after[0].startswith("data:image/png;base64,")
+    assert after[0].startswith("data:image/webp;base64,")
     natural = img.evaluate("el => el.decode().then(() => el.naturalWidth)")
     assert natural > 0, "the new frame did not decode"
     page.screenshot(path=str(SHOTS / "nnlab_site_chapter1_experiment.png"))

@@ -80,7 +80,7 @@ def test_static_frames_are_the_product_of_static_values():
     view = small().static()
     assert len(view.frames) == 3 * 2 * 2
     assert set(view.frames) == {f"{i},{j},{k}" for i in range(3) for j in range(2) for k in range(2)}
-    assert all(v.startswith("data:image/png;base64,") for v in view.frames.values())
+    assert all(v.startswith("data:image/webp;base64,") for v in view.frames.values())
     # the frames differ with the slider
     assert view.frames["0,0,0"] != view.frames["2,0,0"]
     assert view.alts["2,1,1"] == "A line or a parabola (slope = 2.0, kind = square, grid = True)"
@@ -96,7 +96,8 @@ def test_static_html_contains_json_image_and_alt_text():
     img = re.search(r'<img src="([^"]+)" alt="([^"]+)"', html)
     assert img.group(1) == data["frames"]["1,0,0"]              # opens on the defaults
     assert img.group(2) == "A line or a parabola (slope = 1.0, kind = line, grid = False)"
-    assert base64.b64decode(img.group(1).split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    frame = base64.b64decode(img.group(1).split(",", 1)[1])
+    assert frame[:4] == b"RIFF" and frame[8:12] == b"WEBP"
     assert 'type="range"' in html and "<select" in html
     assert "grid = False stay fixed" in html                    # a one-value control is announced
 
@@ -392,3 +393,13 @@ def test_warm_experiments_compute_every_combination_once_when_the_widget_is_buil
     assert len(calls) == 6                                   # every picture came from the cache
     with pytest.raises(ValueError, match="warm=True would compute 101 combinations"):
         E.Experiment("w", [E.slider("a", 0, 100, 1, 1)], compute, draw, warm=True)
+
+
+def test_static_frames_are_the_rendered_picture_in_few_colours_without_loss():
+    exp = tiny_fast()
+    canvas = exp.canvas()
+    rgb = canvas.render(slope=-1.5)[..., :3].astype(float)
+    frame = pixels(canvas.frame(slope=-1.5))
+    assert frame.shape == rgb.shape
+    assert len(np.unique(frame.reshape(-1, 3), axis=0)) <= 128
+    assert np.abs(frame - rgb).mean() < 1.0          # quantization only: lossless encoding of 128 colours

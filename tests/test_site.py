@@ -131,7 +131,7 @@ def test_chapter_has_experiment_and_download_button(page):
     soup = _soup(page)
     exp = soup.select_one("div.nnlab-experiment")
     assert exp is not None, f"{_id(page)} has no static experiment"
-    assert exp.find("img", src=re.compile(r"^data:image/png;base64,")) is not None
+    assert exp.find("img", src=re.compile(r"^data:image/webp;base64,")) is not None
     assert exp.find(["input", "select"], attrs={"data-control": True}) is not None
     links = [a["href"] for a in soup.select("a.btn-download-source-button[href]")]
     ipynb = [h for h in links if urlsplit(h).path.endswith(".ipynb")]

@@ -141,6 +141,18 @@ def _palette_png(rgb, colors):
     return out.getvalue()
 
 
+def _frame_webp(rgb, colors):
+    """A static frame: quantized to ``colors`` colours, then lossless WebP (about a third smaller
+    than the same palette as PNG, and every browser of today shows it)."""
+    from PIL import Image
+
+    image = Image.fromarray(rgb).quantize(colors=colors, method=Image.Quantize.MEDIANCUT,
+                                          dither=Image.Dither.NONE).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="WEBP", lossless=True, method=4)
+    return out.getvalue()
+
+
 def _chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -301,7 +313,7 @@ class Experiment:
         canvas = self.canvas()
         for idx, values in self.frames():
             key = ",".join(map(str, idx))
-            frames[key] = "data:image/png;base64," + base64.b64encode(canvas.png(colors=128, **values)).decode()
+            frames[key] = "data:image/webp;base64," + base64.b64encode(canvas.frame(**values)).decode()
             alts[key] = self.alt_text(values)
             on = self.active(values)
             inactive[key] = [i for i, c in enumerate(self.controls) if c.name not in on]
@@ -411,6 +423,10 @@ class Canvas:
         """The picture for these control values as PNG bytes (a palette of ``colors`` if given)."""
         rgb = np.ascontiguousarray(self.render(**values)[..., :3])
         return rgb_png(rgb) if colors is None else _palette_png(rgb, colors)
+
+    def frame(self, colors=128, **values):
+        """The picture for these control values as a static page's frame (lossless WebP bytes)."""
+        return _frame_webp(np.ascontiguousarray(self.render(**values)[..., :3]), colors)
 
     def last_png(self, colors=None):
         """The picture rendered last, encoded again (no new draw)."""

@@ -142,3 +142,23 @@ def test_train_val_split_rejects_mismatched_lengths(rng):
 def test_train_val_split_keeps_at_least_one_training_sample(rng):
     Xt, yt, Xv, yv = data.train_val_split(np.arange(6.0).reshape(3, 2), np.arange(3), val_fraction=0.9, rng=rng)
     assert len(Xt) == 1 and len(Xv) == 2 and sorted(np.r_[yt, yv]) == [0, 1, 2]
+
+
+def test_digits_ships_with_the_package_and_is_scikit_learns():
+    X, y = data.digits()
+    assert X.shape == (1797, 64) and X.dtype == float and y.shape == (1797,) and np.issubdtype(y.dtype, np.integer)
+    assert X.min() == 0.0 and X.max() == 1.0
+    np.testing.assert_array_equal(np.unique(X * 16), np.arange(17))      # 17 grey levels, 0/16 .. 16/16
+    np.testing.assert_array_equal(np.unique(y), np.arange(10))
+    assert np.bincount(y).min() >= 170                                   # about 180 images per digit
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    reference = sklearn_datasets.load_digits()
+    np.testing.assert_array_equal(X * 16, reference.data)                # exactly, pixel by pixel
+    np.testing.assert_array_equal(y, reference.target)
+
+
+def test_digits_returns_fresh_arrays():
+    X1, y1 = data.digits()
+    X1[0, 0], y1[0] = 99.0, 99
+    X2, y2 = data.digits()
+    assert X2[0, 0] != 99.0 and y2[0] != 99

@@ -9,7 +9,7 @@ FAN_IN, FAN_AVG = 400, 500
 
 
 @pytest.mark.parametrize("name, variance", [
-    ("xavier_uniform", 1 / FAN_AVG), ("xavier_normal", 1 / FAN_AVG),
+    ("standard_uniform", 1 / (3 * FAN_IN)), ("xavier_uniform", 1 / FAN_AVG), ("xavier_normal", 1 / FAN_AVG),
     ("he_uniform", 2 / FAN_IN), ("he_normal", 2 / FAN_IN),
 ])
 def test_empirical_variance(rng, name, variance):
@@ -20,7 +20,7 @@ def test_empirical_variance(rng, name, variance):
     assert abs(W.mean()) < 4 * np.sqrt(variance / W.size)
 
 
-@pytest.mark.parametrize("name, r", [("xavier_uniform", np.sqrt(3 / FAN_AVG)), ("he_uniform", np.sqrt(6 / FAN_IN))])
+@pytest.mark.parametrize("name, r", [("standard_uniform", 1 / np.sqrt(FAN_IN)), ("xavier_uniform", np.sqrt(3 / FAN_AVG)), ("he_uniform", np.sqrt(6 / FAN_IN))])
 def test_uniform_bounds(rng, name, r):
     W = init.INITIALIZERS[name](SHAPE, rng)
     assert W.max() <= r and W.min() >= -r
@@ -41,7 +41,7 @@ def test_zeros_and_constant():
     assert init.zeros(3).shape == (3,)
 
 
-@pytest.mark.parametrize("name", ["uniform", "normal", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal"])
+@pytest.mark.parametrize("name", ["uniform", "normal", "standard_uniform", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal"])
 def test_determinism(name):
     f = init.INITIALIZERS[name]
     a = f((20, 30), np.random.default_rng(3))
@@ -65,3 +65,13 @@ def test_get_initializer():
     assert init.get_initializer(init.zeros) is init.zeros
     with pytest.raises(ValueError, match="init must be one of"):
         init.get_initializer("glorot")
+
+
+def test_fans_follow_the_dense_layout(rng):
+    """Dense W has shape (fan_in, fan_out) = (n^[l-1], n^[l]): He's variance uses the first axis,
+    Xavier's both, and a unit's pre-activation sums fan_in terms with Var(z) = fan_in Var(W) E[x^2]."""
+    W_tall, W_wide = init.he_normal((800, 50), rng), init.he_normal((50, 800), rng)
+    assert W_tall.var() == pytest.approx(2 / 800, rel=0.03) and W_wide.var() == pytest.approx(2 / 50, rel=0.03)
+    X = rng.normal(size=(4000, 300))                                  # E[x^2] = 1
+    for W in (init.xavier_normal((300, 300), rng), init.standard_uniform((300, 300), rng)):
+        assert (X @ W).var() == pytest.approx(300 * W.var(), rel=0.05)

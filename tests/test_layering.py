@@ -56,7 +56,9 @@ def test_engine_imports_only_numpy_the_standard_library_and_the_engine(module):
 def test_every_top_level_module_has_a_role():
     top = {p.stem for p in PKG.glob("*.py")}
     assert top - ENGINE - OTHER_TOP_LEVEL == set(), "a new top-level module: engine (add it to ENGINE) or a lesson (topics/)?"
-    assert {p.name for p in PKG.iterdir() if p.is_dir() and not p.name.startswith("__")} == {"topics", "viz", "experiments"}
+    assert {p.name for p in PKG.iterdir() if p.is_dir() and not p.name.startswith("__")} == \
+        {"topics", "viz", "experiments", "datasets"}
+    assert not list((PKG / "datasets").glob("*.py")), "datasets/ holds data files that the engine's data module reads"
 
 
 @pytest.mark.parametrize("path", sorted((PKG / "topics").glob("*.py")), ids=lambda p: p.stem)

@@ -170,3 +170,171 @@ def test_mlp_structure(rng):
 def test_mlp_needs_two_sizes(rng):
     with pytest.raises(ValueError, match="sizes"):
         mlp([3], rng=rng)
+
+
+# ---------------------------------------------------------------- batch norm: the convolutional form
+from nnlab.gradcheck import check_layer  # noqa: E402
+
+
+def conv_batch(rng, n=4, c=3, h=2, w=3):
+    """Feature maps (N, C, H, W) whose channels have different means and spreads."""
+    scale, shift = np.array([1.0, 4.0, 0.3])[:c], np.array([2.0, -1.0, 5.0])[:c]
+    return rng.normal(size=(n, c, h, w)) * scale[:, None, None] + shift[:, None, None]
+
+
+def as_rows(X):
+    """(N, C, H, W) -> (N * H * W, C): one row per sample and position, one column per channel."""
+    return X.transpose(0, 2, 3, 1).reshape(-1, X.shape[1])
+
+
+def configured(c, rng, momentum=0.9):
+    bn = BatchNorm(c, momentum=momentum)
+    bn.params["gamma"][...] = rng.uniform(0.5, 2.0, size=c)
+    bn.params["beta"][...] = rng.normal(size=c)
+    bn.running_mean[...] = rng.normal(size=c)
+    bn.running_var[...] = rng.uniform(0.5, 2.0, size=c)
+    return bn
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (7, 1), (3, 3, 2, 2), (2, 2, 3, 1), (1, 3, 2, 2)])
+@pytest.mark.parametrize("train", [True, False])
+def test_batchnorm_gradient_check_2d_and_4d(shape, train):
+    rng = np.random.default_rng(sum(shape) + train)
+    bn = configured(shape[1], rng)
+    X = rng.normal(size=shape) * 2.0 + 1.0
+    errors = check_layer(bn, X, rng, train=train)
+    assert set(errors) == {"X", "gamma", "beta"}
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_batchnorm_4d_is_the_2d_form_on_one_row_per_position(rng):
+    X = conv_batch(rng)
+    dout = rng.normal(size=X.shape)
+    conv, flat = BatchNorm(3, momentum=0.7), BatchNorm(3, momentum=0.7)
+    for bn in (conv, flat):
+        bn.params["gamma"][...] = [2.0, 0.5, 1.5]
+        bn.params["beta"][...] = [0.0, 1.0, -1.0]
+    for train in (True, False):
+        out = conv.forward(X, train=train)
+        out_rows = flat.forward(as_rows(X), train=train)
+        np.testing.assert_allclose(as_rows(out), out_rows, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(conv.running_mean, flat.running_mean, rtol=1e-12)
+        np.testing.assert_allclose(conv.running_var, flat.running_var, rtol=1e-12)
+        dX = conv.backward(dout)
+        dX_rows = flat.backward(as_rows(dout))
+        np.testing.assert_allclose(as_rows(dX), dX_rows, rtol=1e-10, atol=1e-12)
+        for name in ("gamma", "beta"):
+            assert conv.grads[name].shape == (3,)
+            np.testing.assert_allclose(conv.grads[name], flat.grads[name], rtol=1e-12)
+
+
+def test_batchnorm_4d_statistics_are_per_channel(rng):
+    X = conv_batch(rng, n=50, h=4, w=4)
+    out = BatchNorm(3).forward(X, train=True)
+    assert out.shape == X.shape
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0.0, atol=1e-12)
+    # var(x_hat) = var / (var + eps): 1 up to eps / var (eps = 1e-5, smallest var ~ 0.09)
+    np.testing.assert_allclose(out.var(axis=(0, 2, 3)), 1.0, atol=2e-4)
+    # one channel's statistics are shared by all samples and positions, not per position
+    assert np.max(np.abs(out.mean(axis=0))) > 0.05
+
+
+def test_batchnorm_4d_running_averages_follow_the_slides(rng):
+    m = 0.8
+    bn = BatchNorm(3, momentum=m)
+    mu, var = np.zeros(3), np.ones(3)
+    for _ in range(3):
+        X = conv_batch(rng, n=6)
+        bn.forward(X, train=True)
+        mu = m * mu + (1 - m) * X.mean(axis=(0, 2, 3))       # one number per channel
+        var = m * var + (1 - m) * X.var(axis=(0, 2, 3))      # the biased variance, 1/(N H W)
+        np.testing.assert_allclose(bn.running_mean, mu)
+        np.testing.assert_allclose(bn.running_var, var)
+
+
+def test_batchnorm_4d_test_mode_broadcasts_the_running_statistics(rng):
+    bn = BatchNorm(2)
+    bn.running_mean[...] = [1.0, -2.0]
+    bn.running_var[...] = [4.0, 0.25]
+    bn.params["gamma"][...] = [3.0, 1.0]
+    bn.params["beta"][...] = [0.5, 0.0]
+    X = rng.normal(size=(3, 2, 2, 2))
+    out = bn.forward(X, train=False)
+    np.testing.assert_allclose(out[:, 0], 3.0 * (X[:, 0] - 1.0) / np.sqrt(4.0 + bn.eps) + 0.5)
+    np.testing.assert_allclose(out[:, 1], (X[:, 1] + 2.0) / np.sqrt(0.25 + bn.eps))
+    np.testing.assert_array_equal(bn.running_mean, [1.0, -2.0])         # test mode never updates them
+    one = bn.forward(X[:1], train=False)                                 # one sample is fine at test time
+    np.testing.assert_allclose(one, out[:1])
+
+
+def test_batchnorm_4d_one_sample_with_several_positions_trains(rng):
+    X = conv_batch(rng, n=1, h=2, w=2)      # N = 1 but N * H * W = 4 values per channel
+    out = BatchNorm(3).forward(X, train=True)
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("X, message", [
+    (np.ones((2, 3, 4)), r"X must be 2-D with shape \(N, D\) or 4-D with shape \(N, C, H, W\).*\(2, 3, 4\)"),
+    (np.ones((2, 3, 2, 2, 1)), r"X must be 2-D .* or 4-D .*got shape \(2, 3, 2, 2, 1\)"),
+    (np.ones((2, 4, 2, 2)), r"X must have 3 channels \(axis 1 of \(N, C, H, W\)\), got shape \(2, 4, 2, 2\)"),
+    (np.ones((1, 3, 1, 1)), r"X must hold at least 2 values per channel .*N \* H \* W >= 2"),
+])
+def test_batchnorm_4d_bad_input_names_X_and_changes_nothing(X, message):
+    bn = BatchNorm(3)
+    with pytest.raises(ValueError, match=message):
+        bn.forward(X, train=True)
+    np.testing.assert_array_equal(bn.running_mean, 0.0)
+    np.testing.assert_array_equal(bn.running_var, 1.0)
+    assert bn.out is None
+
+
+def test_batchnorm_4d_nan_batch_is_refused_in_train_mode():
+    X = np.ones((2, 3, 2, 2))
+    X[0, 1, 0, 0] = np.nan
+    bn = BatchNorm(3)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        bn.forward(X, train=True)
+    np.testing.assert_array_equal(bn.running_mean, 0.0)
+
+
+def test_batchnorm_2d_messages_are_kept():
+    with pytest.raises(ValueError, match=r"X must be 2-D with shape \(N, D\), got shape \(3,\).*reshape"):
+        BatchNorm(3).forward(np.ones(3), train=True)
+    with pytest.raises(ValueError, match=r"X must have 3 features \(columns\), got shape \(4, 2\)"):
+        BatchNorm(3).forward(np.ones((4, 2)))
+    with pytest.raises(ValueError, match="X must hold at least 2 samples for BatchNorm in train mode"):
+        BatchNorm(3).forward([[1.0, 2.0, 3.0]], train=True)
+    with pytest.raises(TypeError, match="X must be an array of numbers"):
+        BatchNorm(3).forward("abc", train=True)
+
+
+def test_sequential_with_a_4d_batchnorm(rng):
+    model = Sequential(BatchNorm(3), A.ReLU())
+    X = conv_batch(rng)
+    out = model.forward(X, train=True)
+    assert out.shape == X.shape and np.all(out >= 0)
+    assert model.backward(np.ones_like(X)).shape == X.shape
+    with pytest.raises(ValueError, match=r"layers\[1\] \(BatchNorm\(4\)\) takes 4 inputs"):
+        Sequential(Dense(2, 3, rng=rng), BatchNorm(4))
+
+
+def test_mlp_batch_norm_placements(rng):
+    kinds = lambda m: [type(layer).__name__ for layer in m.layers]
+    before = mlp([2, 4, 4, 1], rng=rng, batch_norm="before")
+    after = mlp([2, 4, 4, 1], rng=rng, batch_norm="after")
+    assert kinds(before) == ["Dense", "BatchNorm", "Tanh", "Dense", "BatchNorm", "Tanh", "Dense", "Sigmoid"]
+    assert kinds(after) == ["Dense", "Tanh", "BatchNorm", "Dense", "Tanh", "BatchNorm", "Dense", "Sigmoid"]
+    assert kinds(mlp([2, 4, 1], rng=rng)) == ["Dense", "Tanh", "Dense", "Sigmoid"]
+    with pytest.raises(ValueError, match="batch_norm must be None, 'before' or 'after', got 'yes'"):
+        mlp([2, 4, 1], rng=rng, batch_norm="yes")
+
+
+def test_bias_before_batchnorm_gets_no_gradient(rng):
+    """beta replaces the bias of the Dense layer below: in train mode that bias cannot change the output."""
+    model = mlp([2, 5, 1], rng=rng, batch_norm="before")
+    X = rng.normal(size=(8, 2))
+    model.forward(X, train=True)
+    model.backward(rng.normal(size=(8, 1)))
+    dense = model.layers[0]
+    assert np.max(np.abs(dense.grads["b"])) < 1e-12 * np.max(np.abs(dense.grads["W"])) + 1e-15
+    assert np.max(np.abs(dense.grads["W"])) > 1e-3

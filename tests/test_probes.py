@@ -85,3 +85,29 @@ def test_probe_in_train_mode_leaves_running_statistics_and_dropout_alone(rng):
 def test_reading_before_forward_says_what_to_do(rng):
     with pytest.raises(RuntimeError, match="run model.forward"):
         probes.means(net(rng))
+
+
+def test_mean_slopes_by_hand(rng):
+    model = Sequential(Dense(1, 3, rng=rng), Sigmoid(), Dense(3, 1, rng=rng), ReLU())
+    X = rng.normal(size=(7, 1))
+    model.forward(X)
+    z1 = X @ model.layers[0].params["W"] + model.layers[0].params["b"]
+    s = 1 / (1 + np.exp(-z1))
+    z2 = model.layers[2].out
+    slopes = probes.mean_slopes(model)
+    assert slopes[0] == pytest.approx(np.mean(s * (1 - s)))
+    assert slopes[1] == pytest.approx(np.mean(z2 > 0))
+    assert 0 < slopes[0] <= 0.25
+
+
+def test_weight_norms(rng):
+    model = net(rng)
+    norms = probes.weight_norms(model)
+    assert norms == pytest.approx([np.linalg.norm(model.layers[0].params["W"]), np.linalg.norm(model.layers[2].params["W"])])
+    model.layers[2].params["W"] *= 0.5
+    assert probes.weight_norms(model)[1] == pytest.approx(0.5 * norms[1])
+
+
+def test_new_probes_need_a_forward_pass(rng):
+    with pytest.raises(RuntimeError, match="forward"):
+        probes.mean_slopes(net(rng))

@@ -1,7 +1,10 @@
 """Toy data sets, made on the fly: ``f(n, *, noise, rng) -> (X, y)``.
 
 X: (n, 2) float; y: (n,) int class labels in {0, 1} (spirals: 0..classes-1).
+One real data set ships with the package: ``digits()``, 1,797 small images of handwritten digits.
 """
+from pathlib import Path
+
 import numpy as np
 
 from ._checks import generator, number
@@ -97,6 +100,19 @@ def regression_1d(n=100, *, noise=0.05, rng, target="sine"):
         raise ValueError(f"target must be one of {sorted(TARGETS)}, got {target!r}")
     x = np.sort(rng.uniform(-1, 1, n))
     return x[:, None], (TARGETS[target](x) + noise * rng.normal(size=n))[:, None]
+
+
+def digits():
+    """The 8 x 8 handwritten digits: X (1797, 64) float in [0, 1] (row-major pixels), y (1797,) int 0..9.
+
+    Each pixel counts the "on" pixels of a 4 x 4 block of a 32 x 32 bitmap, an integer 0..16; X is that
+    count / 16. Source: the test set of the UCI Optical Recognition of Handwritten Digits data set
+    (E. Alpaydin and C. Kaynak, 1998, licensed CC BY 4.0;
+    https://archive.ics.uci.edu/ml/datasets/Optical+Recognition+of+Handwritten+Digits), as distributed
+    with scikit-learn (``sklearn.datasets.load_digits``); shipped in ``nnlab/datasets/digits.npz``.
+    """
+    with np.load(Path(__file__).parent / "datasets" / "digits.npz") as f:
+        return f["images"] / 16.0, f["labels"].astype(int)
 
 
 DATASETS = {"separable_blobs": separable_blobs, "overlapping_blobs": overlapping_blobs, "xor": xor,

@@ -47,6 +47,13 @@ def normal(shape, rng, *, sigma=0.05):
     return generator("rng", rng).normal(0.0, sigma, size=_shape(shape))
 
 
+def standard_uniform(shape, rng):
+    """U(-r, r) with r = 1 / sqrt(fan_in), so Var(W) = 1 / (3 fan_in): Glorot and Bengio's (2010)
+    "standard" initialization, and PyTorch's default for nn.Linear."""
+    fan_in, _ = fans(_shape(shape))
+    return uniform(shape, rng, r=1.0 / np.sqrt(fan_in))
+
+
 def xavier_uniform(shape, rng):
     """Xavier/Glorot: U(-r, r) with r = sqrt(3 / fan_avg), so Var(W) = 1 / fan_avg."""
     fan_in, fan_out = fans(_shape(shape))
@@ -72,7 +79,7 @@ def he_uniform(shape, rng):
 
 
 INITIALIZERS = {"zeros": zeros, "constant": constant, "uniform": uniform, "normal": normal,
-                "xavier_uniform": xavier_uniform, "xavier_normal": xavier_normal,
+                "standard_uniform": standard_uniform, "xavier_uniform": xavier_uniform, "xavier_normal": xavier_normal,
                 "he_uniform": he_uniform, "he_normal": he_normal}
 
 

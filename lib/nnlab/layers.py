@@ -7,7 +7,7 @@ same names and shapes. ``forward`` caches what ``backward`` needs and keeps its 
 """
 import numpy as np
 
-from ._checks import as_2d, flag, generator, gradient_like, number
+from ._checks import _numbers, as_2d, flag, generator, gradient_like, number
 from .activations import Activation, get_activation
 from .init import get_initializer, zeros
 
@@ -81,10 +81,13 @@ class Dropout:
 
 
 class BatchNorm:
-    """Batch normalization over the batch axis of X: (N, D); gamma, beta: (D,).
+    """Batch normalization, one mean and variance per feature.
 
-    Train: normalise with the batch mean/variance and update the running averages
-    mu <- m mu + (1 - m) mu_B (m = momentum). Test: normalise with the running averages.
+    X: (N, D), statistics over the batch axis (0,); or X: (N, C, H, W) (convolutional feature
+    maps), statistics per channel over axes (0, 2, 3). gamma, beta and the running statistics have
+    shape (num_features,) = (D,) or (C,), broadcast as (1, D) or (1, C, 1, 1).
+    Train: normalise with the batch mean/variance (the biased one, 1/count) and update the running
+    averages mu <- m mu + (1 - m) mu_B (m = momentum). Test: normalise with the running averages.
     """
 
     def __init__(self, num_features, *, momentum=0.9, eps=1e-5):
@@ -97,37 +100,65 @@ class BatchNorm:
         self.out = self.dout = None
 
     def forward(self, X, *, train=False):
-        X = as_2d("X", X, self.params["gamma"].size, finite=False)
+        X = _check_batchnorm_input(X, self.params["gamma"].size, train)
+        axes, shape = ((0,), (1, -1)) if X.ndim == 2 else ((0, 2, 3), (1, -1, 1, 1))
+        self.n = X.size // self.params["gamma"].size          # values per feature: N, or N * H * W
         if train:
-            if X.shape[0] < 2:
-                raise ValueError(f"X must hold at least 2 samples for BatchNorm in train mode (a batch mean and variance), got {X.shape[0]}")
-            if not np.all(np.isfinite(X)):  # one NaN batch would poison the running statistics for good
-                raise ValueError("X contains NaN or infinite values: BatchNorm in train mode would store "
-                                 "them in its running statistics")
-            mean, var = X.mean(axis=0), X.var(axis=0)
+            mean = X.sum(axis=axes) / self.n
+            centred = X - mean.reshape(shape)
+            var = (centred * centred).sum(axis=axes) / self.n  # the biased variance: divided by n
             m = self.momentum
             self.running_mean = m * self.running_mean + (1 - m) * mean
             self.running_var = m * self.running_var + (1 - m) * var
         else:
-            mean, var = self.running_mean, self.running_var
-        self.inv_std = 1.0 / np.sqrt(var + self.eps)
-        self.x_hat = (X - mean) * self.inv_std
-        self.train = train
-        self.out = self.params["gamma"] * self.x_hat + self.params["beta"]
+            centred, var = X - self.running_mean.reshape(shape), self.running_var
+        self.axes, self.shape, self.train = axes, shape, train
+        self.inv_std = (1.0 / np.sqrt(var + self.eps)).reshape(shape)
+        self.x_hat = centred * self.inv_std
+        self.out = self.params["gamma"].reshape(shape) * self.x_hat + self.params["beta"].reshape(shape)
         return self.out
 
     def backward(self, dout):
-        """dout: (N, D) -> dX: (N, D). In train mode the batch statistics depend on X too."""
+        """dout: the shape of X -> dX. In train mode the batch statistics depend on X too."""
         self.dout = dout = gradient_like("dout", dout, self.out)
-        self.grads["gamma"] = (dout * self.x_hat).sum(axis=0)
-        self.grads["beta"] = dout.sum(axis=0)
-        dx_hat = dout * self.params["gamma"]
+        axes, n = self.axes, self.n
+        self.grads["gamma"] = (dout * self.x_hat).sum(axis=axes)
+        self.grads["beta"] = dout.sum(axis=axes)
+        dx_hat = dout * self.params["gamma"].reshape(self.shape)
         if not self.train:
             return dx_hat * self.inv_std
-        return self.inv_std * (dx_hat - dx_hat.mean(axis=0) - self.x_hat * (dx_hat * self.x_hat).mean(axis=0))
+        mean_dx_hat = dx_hat.sum(axis=axes, keepdims=True) / n
+        mean_dx_hat_x_hat = (dx_hat * self.x_hat).sum(axis=axes, keepdims=True) / n
+        return self.inv_std * (dx_hat - mean_dx_hat - self.x_hat * mean_dx_hat_x_hat)
 
     def __repr__(self):
         return f"BatchNorm({self.params['gamma'].size})"
+
+
+def _check_batchnorm_input(X, n_features, train):
+    """X for BatchNorm: (N, D) checked as for every 2-D layer, or (N, C, H, W) with C = n_features;
+    in train mode at least 2 values per feature and nothing infinite or NaN."""
+    if type(X) is not np.ndarray or X.ndim != 2:
+        X = _numbers("X", X)
+    if X.ndim > 2:
+        if X.ndim != 4:
+            raise ValueError(f"X must be 2-D with shape (N, D) or 4-D with shape (N, C, H, W) for BatchNorm, "
+                             f"got shape {X.shape}")
+        if X.shape[1] != n_features:
+            raise ValueError(f"X must have {n_features} channels (axis 1 of (N, C, H, W)), got shape {X.shape}")
+        count = X.shape[0] * X.shape[2] * X.shape[3]
+        if train and count < 2:
+            raise ValueError(f"X must hold at least 2 values per channel for BatchNorm in train mode "
+                             f"(N * H * W >= 2, for a batch mean and variance), got shape {X.shape}")
+    else:
+        X = as_2d("X", X, n_features, finite=False)
+        if train and X.shape[0] < 2:
+            raise ValueError(f"X must hold at least 2 samples for BatchNorm in train mode (a batch mean and "
+                             f"variance), got {X.shape[0]}")
+    if train and not np.all(np.isfinite(X)):  # one NaN batch would poison the running statistics for good
+        raise ValueError("X contains NaN or infinite values: BatchNorm in train mode would store "
+                         "them in its running statistics")
+    return X
 
 
 class Sequential:
@@ -191,19 +222,29 @@ def _widths(layer):
     return None, None
 
 
-def mlp(sizes, *, rng, activation="tanh", output_activation="sigmoid", init="xavier_uniform"):
-    """Build Dense/activation layers for sizes like [2, 16, 16, 1]."""
+def mlp(sizes, *, rng, activation="tanh", output_activation="sigmoid", init="xavier_uniform", batch_norm=None):
+    """Build Dense/activation layers for sizes like [2, 16, 16, 1].
+
+    batch_norm: None, "before" (Dense, BatchNorm, activation: Ioffe & Szegedy's placement) or
+    "after" (Dense, activation, BatchNorm) in every hidden layer; never on the output layer.
+    """
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
         raise TypeError(f"sizes must be a list of layer widths such as [2, 16, 1], got {sizes!r}")
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least the input and output sizes, got {sizes}")
     for i, n in enumerate(sizes):
         number(f"sizes[{i}]", n, low=1, integer=True)
+    if not (batch_norm is None or (isinstance(batch_norm, str) and batch_norm in ("before", "after"))):
+        raise ValueError(f"batch_norm must be None, 'before' or 'after', got {batch_norm!r}")
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Dense(n_in, n_out, rng=rng, init=init))
         last = i == len(sizes) - 2
+        if batch_norm == "before" and not last:
+            layers.append(BatchNorm(n_out))
         layers.append(get_activation(output_activation if last else activation))
+        if batch_norm == "after" and not last:
+            layers.append(BatchNorm(n_out))
     return Sequential(layers)
 
 

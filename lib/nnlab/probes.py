@@ -6,6 +6,7 @@ caches and return one number (or array) per layer; ``probe`` runs one forward an
 on a fixed batch, without an update, and returns them all.
 """
 import copy
+import math
 
 import numpy as np
 
@@ -28,10 +29,16 @@ def dense_layers(model):
     return [(i, l) for i, l in layers(model) if isinstance(l, Dense)]
 
 
+def _norm(a):
+    """The Euclidean (Frobenius) norm of an array, as np.linalg.norm(a) computes it, with less overhead."""
+    a = np.ravel(a, order="K")
+    return math.sqrt(float(np.dot(a, a)))
+
+
 def _need(layer, attr):
     value = getattr(layer, attr, None)
     if value is None:
-        step = "forward" if attr == "out" else "backward"
+        step = "forward" if attr in ("out", "z") else "backward"
         raise RuntimeError(f"{layer!r} has no {attr} yet: run model.{step}(...) first (or use probe)")
     return value
 
@@ -58,6 +65,12 @@ def saturated_fractions(model, tol=0.05):
     return np.array(out)
 
 
+def mean_slopes(model):
+    """Per activation layer, the mean of f'(z) over the batch and its units: the average factor by which
+    the layer scales a gradient passing back through it (at most 1/4 for sigmoid, 1 for tanh and ReLU)."""
+    return np.array([float(np.mean(layer.df(_need(layer, "z")))) for _, layer in activation_layers(model)])
+
+
 def zero_fractions(model):
     """Per activation layer, the fraction of outputs that are exactly 0 (dead ReLU units, step units off)."""
     return np.array([float(np.mean(_need(l, "out") == 0)) for _, l in activation_layers(model)])
@@ -65,12 +78,17 @@ def zero_fractions(model):
 
 def weight_grad_norms(model):
     """Per Dense layer, ||dL/dW|| (Frobenius norm) from the last backward."""
-    return np.array([float(np.linalg.norm(l.grads["W"])) for _, l in dense_layers(model)])
+    return np.array([_norm(l.grads["W"]) for _, l in dense_layers(model)])
 
 
 def output_grad_norms(model):
     """Per Dense layer, ||dL/d(out)||: the gradient that reached the layer from above."""
-    return np.array([float(np.linalg.norm(_need(l, "dout"))) for _, l in dense_layers(model)])
+    return np.array([_norm(_need(l, "dout")) for _, l in dense_layers(model)])
+
+
+def weight_norms(model):
+    """Per Dense layer, ||W|| (Frobenius norm): to watch weights grow or shrink during training."""
+    return np.array([_norm(l.params["W"]) for _, l in dense_layers(model)])
 
 
 def weights(model):
@@ -83,7 +101,7 @@ def update_ratios(before, model):
     now = weights(model)
     if len(before) != len(now):
         raise ValueError(f"before must hold {len(now)} weight matrices (from probes.weights), got {len(before)}")
-    return np.array([float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300)) for a, b in zip(now, before)])
+    return np.array([_norm(a - b) / max(_norm(b), 1e-300) for a, b in zip(now, before)])
 
 
 def histograms(arrays, bins=30, value_range=None):

@@ -2,5 +2,7 @@
 
 perceptron (chapters 2-3), descent (gradient descent on quadratics, chapter 2), graphs (depth of a
 DAG, chapters 4 and 6), perturb (learning by perturbing weights, chapter 5), backprop (the slides'
-backpropagation algorithm, chapter 6), sgd_tools (full and per-sample gradients, chapter 7).
+backpropagation algorithm, chapter 6), sgd_tools (full and per-sample gradients, chapter 7), vanishing (Jacobian products through a deep
+network, chapter 8), batchnorm (the slides' batch-norm formulas and PyTorch's running statistics,
+chapter 10).
 """

@@ -55,3 +55,20 @@ def test_bad_thresholds():
         clip_by_value(np.ones(2), 1, -1)
     with pytest.raises(ValueError, match="max_norm"):
         clip_by_norm(np.ones(2), 0)
+
+
+def test_clip_by_value_keeps_signs_so_the_step_still_goes_downhill(rng):
+    for _ in range(20):
+        g = rng.standard_t(2, size=int(rng.integers(2, 50))) * 10
+        c = clip_by_value(g, -1.0, 1.0)
+        assert np.all(np.sign(c) == np.sign(g))
+        assert g @ c > 0                                   # an angle below 90 degrees
+        if len(g) == 2:
+            assert cosine(g, c) >= np.cos(np.pi / 4) - 1e-12   # at most 45 degrees in 2-D
+
+
+def test_clip_by_value_bound_grows_with_the_dimension_clip_by_norm_does_not():
+    for n in (4, 100, 10_000):
+        g = np.full(n, 5.0)
+        assert np.linalg.norm(clip_by_value(g, -1, 1)) == pytest.approx(np.sqrt(n))
+        assert np.linalg.norm(clip_by_norm(g, 1.0)) == pytest.approx(1.0)

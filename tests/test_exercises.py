@@ -18,7 +18,8 @@ SOURCE, RELEASE = ROOT / "exercises" / "source", ROOT / "exercises" / "release"
 NAMES = sorted(p.name for p in SOURCE.iterdir() if (p / f"{p.name}.ipynb").is_file())
 CHAPTERS = ["Neurons and activation functions", "The perceptron and gradient descent",
             "Multi-layer perceptrons and XOR", "Backpropagation",
-            "Stochastic gradient descent and the learning rate", "Regularization", "Regularization",
+            "Stochastic gradient descent and the learning rate", "Regularization: early stopping and weight penalties",
+            "Dropout",
             "Batch normalization", "Gradient clipping", "Weight initialization"]
 TRIVIAL = re.compile(r"^[\s\)\]\}\(\[\{,:]*$|^(pass|return|else:|try:|finally:|continue|break)$")
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from nnlab import params
 from nnlab.experiments import ch07_sgd as ch07
+from nnlab.viz import plots
 
 
 # ---------------------------------------------------------------- learning-rate explorer
@@ -46,75 +46,6 @@ def test_lr_explorer_bad_input():
         ch07.lr_explorer_compute("spirals2", 0.0)
     with pytest.raises(TypeError, match="log10_lr"):
         ch07.lr_explorer_compute("moons", "big")
-
-
-# ---------------------------------------------------------------- full batch against SGD
-def test_race_gradient_evaluation_counts_are_exact():
-    d = ch07.descent_race_compute(log10_lr=-1.0, n=200)
-    runs = d["runs"]
-    full, mini, sgd = (runs[k] for k in ch07.METHODS)
-    # full batch: N = 200 evaluations per step -> 2 steps in a budget of 400
-    np.testing.assert_array_equal(full["evals"], [0, 200, 400])
-    np.testing.assert_array_equal(full["iterations"], [0, 1, 2])
-    # SGD: one evaluation per step, mini-batch: 10 per step
-    np.testing.assert_array_equal(sgd["evals"], sgd["iterations"])
-    np.testing.assert_array_equal(mini["evals"], 10 * mini["iterations"])
-    assert sgd["iterations"][-1] == 400 and mini["iterations"][-1] == 40
-    for run in runs.values():
-        assert run["evals"][-1] == ch07.BUDGET
-        np.testing.assert_allclose(run["epochs"], run["evals"] / 200)
-
-
-def test_race_curves_are_the_fit_histories():
-    d = ch07.descent_race_compute(log10_lr=-1.0, n=200)
-    X, y = ch07.make_data("moons", 200)
-    for run in d["runs"].values():
-        history = run["history"]
-        assert history.samples[-1] == ch07.BUDGET and history.iterations == run["iterations"][-1]
-        # the last recorded loss is the loss on all samples after the last update: fit's own train_loss
-        assert run["loss"][-1] == pytest.approx(history.train_loss[-1], rel=1e-12)
-        assert len(run["loss"]) == ch07.RACE_POINTS + 1 or run["iterations"][-1] < ch07.RACE_POINTS
-
-
-def test_race_bad_input():
-    with pytest.raises(ValueError, match="budget must be a whole number of epochs"):
-        ch07.descent_race_compute(n=120)
-    with pytest.raises(ValueError, match="budget"):
-        ch07.descent_race_compute(n=200, budget=100)
-
-
-def test_race_all_methods_start_from_the_same_network():
-    runs = ch07.descent_race_compute(log10_lr=-1.0, n=200)["runs"]
-    starts = [run["loss"][0] for run in runs.values()]
-    assert starts[0] == starts[1] == starts[2]
-
-
-def test_race_sgd_gets_further_on_the_same_budget():
-    for n in (200, 400):
-        runs = ch07.descent_race_compute(log10_lr=-1.0, n=n)["runs"]
-        # SGD's loss jumps around, so compare the average over the last quarter of the budget
-        full, mini, sgd = (np.mean(runs[k]["loss"][runs[k]["evals"] >= 0.75 * ch07.BUDGET]) for k in ch07.METHODS)
-        assert max(sgd, mini) < full - 0.2
-
-
-def test_race_bigger_data_means_fewer_full_batch_steps():
-    few = ch07.descent_race_compute(log10_lr=-1.0, n=20)["runs"]["full batch"]
-    many = ch07.descent_race_compute(log10_lr=-1.0, n=400)["runs"]["full batch"]
-    assert few["iterations"][-1] == 20 and many["iterations"][-1] == 1
-    assert few["loss"][-1] < many["loss"][-1]
-
-
-def test_race_too_high_learning_rate_breaks_sgd_first():
-    runs = ch07.descent_race_compute(log10_lr=1.0, n=200)["runs"]
-    assert runs["SGD (one sample)"]["loss"][-1] > 5        # saturated: far above the start (about 0.7)
-    assert np.all(np.isfinite(runs["SGD (one sample)"]["loss"]))
-
-
-def test_race_is_deterministic():
-    a = ch07.descent_race_compute(log10_lr=-0.5, n=80)["runs"]
-    b = ch07.descent_race_compute(log10_lr=-0.5, n=80)["runs"]
-    for k in a:
-        np.testing.assert_array_equal(a[k]["loss"], b[k]["loss"])
 
 
 # ---------------------------------------------------------------- every experiment
@@ -169,20 +100,11 @@ def test_lr_explorer_axes_and_the_grid_do_not_depend_on_the_controls():
 
 def test_lr_explorer_region_is_where_the_network_says_class_1():
     d = ch07.lr_explorer_compute("circles", log10_lr=0.5)
-    paths = ch07.region_paths(d["grid"])
+    paths = plots.region_paths(d["grid"])
     inside = np.any([path.contains_points(d["X"]) for path in paths], axis=0)
     predicted = (d["model"](d["X"]).ravel() >= 0.5)
     assert np.mean(inside == predicted) > 0.97        # a grid of 150 x 150 draws it to within a cell
-    assert len(ch07.boundary_lines(d["grid"])) >= 1
-
-
-def test_race_legend_counts_updates_in_good_english():
-    d = ch07.descent_race_compute(log10_lr=-1.0, n=400)
-    fig = Figure()
-    ch07.descent_race_draw(d, fig)
-    labels = fig.axes[0].get_legend_handles_labels()[1]
-    assert "full batch: 1 update" in labels
-    assert "SGD (one sample): 400 updates" in labels
+    assert len(plots.boundary_lines(d["grid"])) >= 1
 
 
 # ---------------------------------------------------------------- the learning-rate effect
@@ -204,17 +126,10 @@ def test_lr_effect_facts_tell_the_four_rates_apart():
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_lr_effect_facts_survive_last_digit_changes(monkeypatch, seed):
+def test_lr_effect_facts_survive_last_digit_changes(nudge, seed):
     """A change in the last digits of the initial weights (as another CPU's rounding would make)
     moves the jumpy curves anywhere, but not the facts the chapter prints."""
-    make = ch07.make_network
-
-    def nudged():
-        model = make()
-        theta = params.flatten(model)
-        return params.assign(model, theta * (1 + 1e-14 * np.random.default_rng(seed).standard_normal(theta.size)))
-
-    monkeypatch.setattr(ch07, "make_network", nudged)
+    nudge(ch07, seed)
     assert _facts(ch07.lr_effect_compute()) == EXPECTED_FACTS
 
 

@@ -43,17 +43,9 @@ def test_a_tanh_learning_rate_that_only_works_with_batch_norm():
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_chaotic_tanh_facts_survive_last_digit_changes(monkeypatch, seed):
+def test_the_chaotic_tanh_facts_survive_last_digit_changes(nudge, seed):
     """At eta = 10**0.5 the run with batch norm is chaotic: the facts the chapter prints must not be."""
-    from nnlab import params
-    make = ch10.make_network
-
-    def nudged(*args, **kwargs):
-        model = make(*args, **kwargs)
-        theta = params.flatten(model)
-        return params.assign(model, theta * (1 + 1e-14 * np.random.default_rng(seed).standard_normal(theta.size)))
-
-    monkeypatch.setattr(ch10, "make_network", nudged)
+    nudge(ch10, seed)
     assert _tanh_high_lr_facts() == (True, True)
 
 

@@ -128,3 +128,16 @@ def test_function_and_derivative():
     np.testing.assert_allclose(df.get_ydata(), A.Sigmoid().df(df.get_xdata()))
     assert len(ax.lines) == 4                           # f, f', and the two axis lines
     assert f.get_color() == plots.OKABE_ITO[0] and df.get_color() == plots.OKABE_ITO[1]
+
+
+def test_region_grid_output_grid_and_the_boundary_of_a_half_plane():
+    from nnlab.viz import plots
+    points, x1, x2 = plots.region_grid((-1.0, 1.0, -2.0, 2.0), 21)
+    assert points.shape == (21 * 21, 2) and x1[0] == -1 and x2[-1] == 2
+    assert np.array_equal(points[:21, 1], np.full(21, -2.0))            # row after row from the bottom
+    grid = plots.output_grid(points[:, 0] > 0.25, x1, x2)             # class 1 right of x1 = 0.25
+    assert grid["p"].shape == (21, 21)
+    (line,) = plots.boundary_lines({**grid, "p": grid["p"].astype(float)})
+    assert np.allclose(line[:, 0], 0.25, atol=0.06) and np.ptp(line[:, 1]) == 4.0
+    (region,) = plots.region_paths({**grid, "p": grid["p"].astype(float)})
+    assert region.contains_point((0.8, 0.0)) and not region.contains_point((-0.5, 0.0))

@@ -38,7 +38,9 @@ def clip_by_norm(grads, max_norm):
 
 
 class ClipByValue:
-    """Clip every gradient component into [min_value, max_value] (the slides' beta and alpha)."""
+    """Clip every gradient component into [min_value, max_value] (the slides' beta and alpha).
+
+    Take min_value <= 0 <= max_value (usually -c and c): then every component keeps its sign."""
 
     def __init__(self, min_value, max_value):
         number("min_value", min_value)

@@ -1,9 +1,7 @@
-"""Chapter 7 experiments: the learning rate on a real network, and full-batch descent against SGD."""
-import contourpy
+"""Chapter 7 experiments: the learning rate on a real network. (Full-batch descent, mini-batches and SGD
+are raced against each other in chapter 14, ``ch14_gradient_descent_variants``.)"""
 import numpy as np
 from matplotlib.collections import LineCollection, PathCollection
-from matplotlib.colors import to_rgb
-from matplotlib.path import Path
 from matplotlib.ticker import NullLocator
 
 from .. import data
@@ -41,15 +39,6 @@ LOSS_TICKS = (1e-3, 1e-2, 1e-1, 1, 10)
 # one window that holds every point of both data sets, shaded on a grid of REGION_STEPS x REGION_STEPS
 REGION = (-1.7, 2.6, -1.5, 1.7)       # x1 from, to; x2 from, to
 REGION_STEPS = 150
-REGION_COLOURS = [0.75 + 0.25 * np.array(to_rgb(c)) for c in plots.OKABE_ITO[:2]]   # the class colours, light
-
-
-def region_grid(steps=REGION_STEPS):
-    """A grid over REGION: its points (steps * steps, 2), row after row from the bottom, and its two axes."""
-    x1 = np.linspace(REGION[0], REGION[1], steps)
-    x2 = np.linspace(REGION[2], REGION[3], steps)
-    G1, G2 = np.meshgrid(x1, x2)
-    return np.c_[G1.ravel(), G2.ravel()], x1, x2
 
 
 def lr_explorer_compute(dataset="moons", log10_lr=0.0, epochs=LR_EPOCHS, n=LR_N):
@@ -58,7 +47,7 @@ def lr_explorer_compute(dataset="moons", log10_lr=0.0, epochs=LR_EPOCHS, n=LR_N)
     Returns a dict: 'lr', 'X', 'y', 'model' (trained), 'history' (the History of ``fit``; its
     train_loss holds the loss after each epoch), 'loss0' (loss before training), 'accuracy' (on the
     training data, after training), 'grid' (the trained network's output 'p', shape (len(x2), len(x1)),
-    on the grid of ``region_grid`` with axes 'x1' and 'x2').
+    on the grid of ``plots.region_grid`` with axes 'x1' and 'x2').
     """
     number("log10_lr", log10_lr, low=-6, high=4)
     lr = float(10.0 ** log10_lr)
@@ -67,22 +56,10 @@ def lr_explorer_compute(dataset="moons", log10_lr=0.0, epochs=LR_EPOCHS, n=LR_N)
     loss0 = evaluate(model, BinaryCrossEntropy(), X, y)[0]
     history = fit(model, X, y, loss="bce", lr=lr, epochs=epochs, batch_size=None,
                   rng=np.random.default_rng(ORDER_SEED))
-    points, x1, x2 = region_grid()
-    grid = {"x1": x1, "x2": x2, "p": model(points).reshape(len(x2), len(x1))}
+    points, x1, x2 = plots.region_grid(REGION, REGION_STEPS)
+    grid = plots.output_grid(model(points), x1, x2)
     return {"lr": lr, "X": X, "y": y, "model": model, "history": history, "loss0": loss0,
             "accuracy": history.train_acc[-1], "dataset": dataset, "grid": grid}
-
-
-def boundary_lines(grid, level=0.5):
-    """The decision boundary: the lines where the network's output on the grid crosses ``level``."""
-    return contourpy.contour_generator(grid["x1"], grid["x2"], grid["p"]).lines(level)
-
-
-def region_paths(grid, level=0.5):
-    """The region where the network's output on the grid is at least ``level`` (class 1), as Paths."""
-    generator = contourpy.contour_generator(grid["x1"], grid["x2"], grid["p"], fill_type="OuterCode")
-    polygons = generator.filled(level, np.inf)
-    return [Path(points, codes) for points, codes in zip(*polygons)]
 
 
 def _lr_titles(d):
@@ -120,10 +97,10 @@ def lr_explorer_draw(d, fig):
     ax_loss.legend(loc="lower left", fontsize=9)
 
     grid = d["grid"]
-    ax_db.set_facecolor(REGION_COLOURS[0])                 # class 0 everywhere, class 1 where p >= 0.5
-    art["region"] = ax_db.add_collection(PathCollection(region_paths(grid), facecolors=REGION_COLOURS[1],
+    ax_db.set_facecolor(plots.LIGHT_CLASS_COLOURS[0])                 # class 0 everywhere, class 1 where p >= 0.5
+    art["region"] = ax_db.add_collection(PathCollection(plots.region_paths(grid), facecolors=plots.LIGHT_CLASS_COLOURS[1],
                                                         edgecolors="none"), autolim=False)
-    art["boundary"] = ax_db.add_collection(LineCollection(boundary_lines(grid), colors="black", linewidths=1.5),
+    art["boundary"] = ax_db.add_collection(LineCollection(plots.boundary_lines(grid), colors="black", linewidths=1.5),
                                            autolim=False)
     X, y = d["X"], d["y"]
     art["points"] = [ax_db.scatter(X[y == k, 0], X[y == k, 1], s=18, alpha=0.8, c=plots.OKABE_ITO[k],
@@ -144,8 +121,8 @@ def lr_explorer_update(d, art):
     art["loss"].set_ydata(d["history"].train_loss)
     art["start"].set_ydata([d["loss0"], d["loss0"]])
     art["below"].set_data(*_below_chart(d))
-    art["region"].set_paths(region_paths(d["grid"]))
-    art["boundary"].set_segments(boundary_lines(d["grid"]))
+    art["region"].set_paths(plots.region_paths(d["grid"]))
+    art["boundary"].set_segments(plots.boundary_lines(d["grid"]))
     for k, points in enumerate(art["points"]):
         points.set_offsets(d["X"][d["y"] == k])
     for key, title in zip(("loss_title", "db_title"), _lr_titles(d)):
@@ -163,127 +140,7 @@ def lr_explorer():
             "decision regions after training")
 
 
-# ---------------------------------------------------------------- 2. full batch against SGD
-BUDGET = 400          # per-sample gradient evaluations every method may spend
-MINI_BATCH = 10
-METHODS = {"full batch": None, f"mini-batch of {MINI_BATCH}": MINI_BATCH, "SGD (one sample)": 1}
-RACE_N = (20, 40, 80, 100, 200, 400)   # data sizes that divide the budget into whole epochs
-RACE_POINTS = 40                          # the loss on all N samples is recorded this many times
-RACE_LIMITS = (0.01, 30)                  # the loss axis of every frame
-
-
-def full_loss_every(X, y, k):
-    """A ``fit`` callback: the loss on all of X after every k-th update (None after the others)."""
-    loss = BinaryCrossEntropy()
-    return lambda model, step: evaluate(model, loss, X, y)[0] if step % k == 0 else None
-
-
-def cost_curve(history, loss0, n):
-    """The recorded losses of a ``fit`` run against its cost: a dict of arrays 'evals' (samples
-    seen), 'iterations' (updates), 'epochs' (evals / n) and 'loss', each starting with the state
-    before training (0, 0, 0, loss0)."""
-    steps = [i for i, value in enumerate(history.logs) if value is not None]
-    evals = np.array([0] + [history.samples[i] for i in steps], dtype=float)
-    return {"evals": evals, "iterations": np.array([0] + [i + 1 for i in steps], dtype=float),
-            "epochs": evals / n, "loss": np.array([loss0] + [history.logs[i] for i in steps])}
-
-
-def descent_race_compute(log10_lr=-1.0, n=200, budget=BUDGET):
-    """Train the same 2-8-1 network on moons by full-batch descent, mini-batches and SGD, each for
-    ``budget`` per-sample gradient evaluations (budget / n epochs) at learning rate 10**log10_lr,
-    recording the loss on all n samples RACE_POINTS times along the way.
-
-    Returns {'lr', 'n', 'budget', 'runs': {method: cost_curve dict, plus its 'history'}}.
-    """
-    number("log10_lr", log10_lr, low=-6, high=4)
-    number("n", n, low=4, integer=True)
-    number("budget", budget, low=n, integer=True)
-    if budget % n or budget % RACE_POINTS:
-        raise ValueError(f"budget must be a whole number of epochs (a multiple of n = {n}) and a multiple "
-                         f"of {RACE_POINTS}, got budget={budget}")
-    lr = float(10.0 ** log10_lr)
-    X, y = make_data("moons", n)
-    runs = {}
-    for name, batch_size in METHODS.items():
-        model = make_network()
-        loss0 = evaluate(model, BinaryCrossEntropy(), X, y)[0]
-        k = max(1, budget // RACE_POINTS // (batch_size or n))
-        history = fit(model, X, y, loss="bce", lr=lr, epochs=budget // n, batch_size=batch_size,
-                      rng=np.random.default_rng(ORDER_SEED), callback=full_loss_every(X, y, k))
-        runs[name] = {**cost_curve(history, loss0, n), "history": history}
-    return {"lr": lr, "n": n, "budget": budget, "runs": runs}
-
-
-def _race_texts(d):
-    """The legend labels (one per method), the epoch labels of the top axis, its title and the chart's title."""
-    labels = []
-    for name, run in d["runs"].items():
-        updates = int(run["iterations"][-1])
-        labels.append(f"{name}: {updates} update{'' if updates == 1 else 's'}")
-    epochs = [f"{e / d['n']:g}" for e in _race_eval_ticks(d)]
-    return (labels, epochs, f"epochs (passes over the N = {d['n']} samples)",
-            f"same budget, {d['budget']} evaluations; η = {d['lr']:.3g}")
-
-
-def _race_eval_ticks(d):
-    return np.linspace(0, d["budget"], 3)
-
-
-def descent_race_draw(d, fig):
-    ax_ev, ax_it = fig.subplots(1, 2, sharey=True)
-    styles = [dict(color=plots.OKABE_ITO[0], marker="o", ms=4, lw=2),
-              dict(color=plots.OKABE_ITO[1], ls="--", lw=1.5),
-              dict(color=plots.OKABE_ITO[5], lw=1.2)]
-    labels, epochs, top_label, title = _race_texts(d)
-    art = {"by_evals": [], "by_updates": []}
-    for run, label, style in zip(d["runs"].values(), labels, styles):
-        art["by_evals"].append(ax_ev.plot(run["evals"], run["loss"], label=label, **style)[0])
-        art["by_updates"].append(ax_it.plot(run["iterations"], run["loss"], label=label, **style)[0])
-    ax_ev.set_xlabel("per-sample gradient evaluations (the cost)")
-    ax_ev.set_ylabel("training loss on all N samples (log scale)")
-    ax_ev.set_yscale("log")
-    ax_ev.set_ylim(*RACE_LIMITS)
-    ax_ev.set_yticks([0.1, 1, 10], labels=["0.1", "1", "10"])
-    ax_ev.yaxis.set_minor_locator(NullLocator())
-    ax_ev.set_xlim(0, d["budget"])
-    ax_ev.set_xticks(_race_eval_ticks(d))
-    art["top"] = ax_ev.secondary_xaxis("top")
-    art["top"].set_xticks(_race_eval_ticks(d), labels=epochs)
-    art["top_label"] = art["top"].set_xlabel(top_label, fontsize=9)
-    art["title"] = ax_ev.set_title(title, fontsize=9)
-    art["legend"] = ax_ev.legend(fontsize=9, loc="lower left")
-    ax_it.set_xscale("symlog", linthresh=1)
-    ax_it.set_xlim(0, d["budget"] * 1.1)
-    ax_it.set_xticks([0, 1, 10, 100], labels=["0", "1", "10", "100"])
-    ax_it.xaxis.set_minor_locator(NullLocator())
-    ax_it.set_xlabel("updates (iterations), symmetric log scale")
-    return art
-
-
-def descent_race_update(d, art):
-    labels, epochs, top_label, title = _race_texts(d)
-    for run, by_evals, by_updates, text, label in zip(d["runs"].values(), art["by_evals"], art["by_updates"],
-                                                      art["legend"].get_texts(), labels):
-        by_evals.set_data(run["evals"], run["loss"])
-        by_updates.set_data(run["iterations"], run["loss"])
-        text.set_text(label)
-    art["top"].set_xticks(_race_eval_ticks(d), labels=epochs)
-    art["top_label"].set_text(top_label)
-    art["title"].set_text(title)
-
-
-def descent_race():
-    return Experiment(
-        "Full-batch descent, mini-batches and SGD on the same budget of gradient evaluations",
-        [slider("log10_lr", -2.0, 1.0, 0.25, -1.0, label="log10 learning rate",
-                static=(-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0)),
-         dropdown("n", RACE_N, 200, label="data size N", static=(20, 200, 400))],
-        descent_race_compute, descent_race_draw, figsize=(9, 3.8), update=descent_race_update, cache=78,
-        alt="Training loss of full-batch descent, mini-batch descent and SGD, against the number of "
-            "per-sample gradient evaluations and epochs (left) and against the number of updates (right)")
-
-
-# ---------------------------------------------------------------- 3. the slides' learning-rate effect
+# ---------------------------------------------------------------- 2. the slides' learning-rate effect
 LR_EFFECT = {"very high": 3.0, "high": 1.0, "good": 0.1, "low": 0.003}
 
 
@@ -329,4 +186,4 @@ def lr_effect_draw(d, ax):
     return ax
 
 
-EXPERIMENTS = {"lr_explorer": lr_explorer, "descent_race": descent_race}
+EXPERIMENTS = {"lr_explorer": lr_explorer}

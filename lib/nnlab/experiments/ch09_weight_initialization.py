@@ -7,7 +7,7 @@ from functools import partial
 
 import numpy as np
 from matplotlib.collections import LineCollection, PathCollection
-from matplotlib.colors import LogNorm, to_rgb
+from matplotlib.colors import LogNorm
 
 from .. import data, init, probes
 from .._checks import choice, number
@@ -16,7 +16,8 @@ from ..layers import mlp
 from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
 from ..train import evaluate, fit
 from ..viz import plots
-from .ch07_sgd import REGION, boundary_lines, region_grid, region_paths
+
+REGION = (-1.7, 2.6, -1.5, 1.7)       # x1 from, to; x2 from, to: holds every point of the data
 
 # ---------------------------------------------------------------- the initializers of the chapter
 INITS = {
@@ -236,7 +237,7 @@ def symmetry_compute(init="constant c", value=0.5, dataset="circles", epochs=SYM
     history = fit(model, X, y, loss="bce", lr=SYM_LR, epochs=epochs, rng=np.random.default_rng(SYM_ORDER_SEED),
                   callback=record)
     W1, W2 = (np.array([weights[k] for weights in [start] + history.logs]) for k in (0, 1))
-    points, x1, x2 = region_grid(120)
+    points, x1, x2 = plots.region_grid(REGION, 120)
     grid = {"x1": x1, "x2": x2, "p": model(points).reshape(len(x2), len(x1))}
     return {"init": init, "value": value, "dataset": dataset, "X": X, "y": y, "model": model, "W1": W1,
             "gap1": _unit_gaps(W1), "gap2": _unit_gaps(W2),
@@ -283,11 +284,11 @@ def symmetry_draw(d, fig):
     art = {"weights": weight_paths_draw(d, ax_w)}
     art["w_title"] = ax_w.set_title(titles[0], fontsize=9)
 
-    ax_db.set_facecolor(0.75 + 0.25 * np.array(to_rgb(plots.OKABE_ITO[0])))   # class 0, light; class 1 where p >= 0.5
-    light = 0.75 + 0.25 * np.array(to_rgb(plots.OKABE_ITO[1]))
-    art["region"] = ax_db.add_collection(PathCollection(region_paths(d["grid"]), facecolors=[light],
+    ax_db.set_facecolor(plots.LIGHT_CLASS_COLOURS[0])     # class 0, light; class 1 where p >= 0.5
+    light = plots.LIGHT_CLASS_COLOURS[1]
+    art["region"] = ax_db.add_collection(PathCollection(plots.region_paths(d["grid"]), facecolors=[light],
                                                         edgecolors="none"), autolim=False)
-    art["boundary"] = ax_db.add_collection(LineCollection(boundary_lines(d["grid"]), colors="black",
+    art["boundary"] = ax_db.add_collection(LineCollection(plots.boundary_lines(d["grid"]), colors="black",
                                                           linewidths=1.5), autolim=False)
     X, y = d["X"], d["y"]
     art["points"] = [ax_db.scatter(X[y == k, 0], X[y == k, 1], s=16, c=plots.OKABE_ITO[k], marker=plots.MARKERS[k],
@@ -305,8 +306,8 @@ def symmetry_draw(d, fig):
 
 def symmetry_update(d, art):
     art["weights"].set_segments(_weight_segments(d))
-    art["region"].set_paths(region_paths(d["grid"]))
-    art["boundary"].set_segments(boundary_lines(d["grid"]))
+    art["region"].set_paths(plots.region_paths(d["grid"]))
+    art["boundary"].set_segments(plots.boundary_lines(d["grid"]))
     for k, points in enumerate(art["points"]):
         points.set_offsets(d["X"][d["y"] == k])
     for key, title in zip(("w_title", "db_title"), _symmetry_titles(d)):

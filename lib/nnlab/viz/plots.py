@@ -3,14 +3,17 @@
 Nothing here trains a model or calls ``plt.show()``. Colours are the Okabe-Ito palette,
 which stays distinct for the common kinds of colour blindness.
 """
+import contourpy
 import matplotlib as mpl
 import numpy as np
-from matplotlib.colors import ListedColormap
+from matplotlib.colors import ListedColormap, to_rgb
+from matplotlib.path import Path
 from matplotlib.figure import Figure
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 MARKERS = ["o", "s", "^", "D", "v", "P"]
 CLASS_CMAP = ListedColormap(OKABE_ITO[:2])
+LIGHT_CLASS_COLOURS = [0.75 + 0.25 * np.array(to_rgb(c)) for c in OKABE_ITO[:2]]   # the class colours, light
 
 STYLE = {"axes.prop_cycle": mpl.cycler(color=OKABE_ITO)}   # the course's matplotlib settings
 
@@ -163,3 +166,29 @@ def function_and_derivative(activation, ax=None, *, z=None, name=None):
     ax.set_ylabel("value")
     ax.legend(loc="upper left", fontsize=8)
     return ax
+
+
+def region_grid(region, steps):
+    """A steps x steps grid over region = (x1 from, to, x2 from, to): its points (steps * steps, 2),
+    row after row from the bottom, and its two axes x1, x2."""
+    x1 = np.linspace(region[0], region[1], steps)
+    x2 = np.linspace(region[2], region[3], steps)
+    G1, G2 = np.meshgrid(x1, x2)
+    return np.c_[G1.ravel(), G2.ravel()], x1, x2
+
+
+def output_grid(values, x1, x2):
+    """A network's outputs on the points of region_grid as {'x1', 'x2', 'p' (len(x2), len(x1))}."""
+    return {"x1": x1, "x2": x2, "p": np.asarray(values).reshape(len(x2), len(x1))}
+
+
+def boundary_lines(grid, level=0.5):
+    """The decision boundary: the lines where the output on an output_grid crosses ``level``."""
+    return contourpy.contour_generator(grid["x1"], grid["x2"], grid["p"]).lines(level)
+
+
+def region_paths(grid, level=0.5):
+    """The region where the output on an output_grid is at least ``level`` (class 1), as Paths."""
+    generator = contourpy.contour_generator(grid["x1"], grid["x2"], grid["p"], fill_type="OuterCode")
+    polygons = generator.filled(level, np.inf)
+    return [Path(points, codes) for points, codes in zip(*polygons)]

@@ -135,11 +135,15 @@ def _set_layer_lines(lines, x, Y, low, high):
         line.set_zorder(2 if kind == "between" else 3)
 
 
-def _layer_legend(ax, loc):
+# legends below their charts, clear of every curve
+BELOW = dict(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+
+
+def _layer_legend(ax):
     handles = [Line2D([], [], color=LAYER_COLOURS["first"], lw=2, label="layer 1 (input side)"),
                Line2D([], [], color=LAYER_COLOURS["between"], lw=1, label="layers between"),
                Line2D([], [], color=LAYER_COLOURS["last"], lw=2, label="last layer (output)")]
-    return ax.legend(handles=handles, fontsize=9, loc=loc)
+    return ax.legend(handles=handles, fontsize=9, **BELOW)
 
 
 def _setting(d):
@@ -184,14 +188,14 @@ def gradient_flow_draw(d, fig):
     ax_prof.set_xlabel("layer l (1 = next to the input)")
     ax_prof.set_ylabel("gradient norm (log scale)")
     _log_axis(ax_prof, GRAD_LIMITS, GRAD_TICKS)
-    ax_prof.legend(fontsize=9, loc="lower right")
+    ax_prof.legend(fontsize=9, **BELOW)
     art["lines"] = _layer_pool(ax_time)
     ax_time.set_xlim(0, EPOCHS)
     ax_time.set_xticks(range(0, EPOCHS + 1, 20))
     ax_time.set_xlabel("epoch (one full-batch update each)")
     ax_time.set_ylabel("‖∂L/∂W_l‖ during training (log scale)")
     _log_axis(ax_time, GRAD_LIMITS, GRAD_TICKS)
-    _layer_legend(ax_time, "lower right")
+    _layer_legend(ax_time)
     art["title"] = fig.suptitle(" ", fontsize=10)
     art["diverged"] = ax_time.text(0.03, 0.95, "", transform=ax_time.transAxes, fontsize=9, va="top",
                                    color=plots.OKABE_ITO[5])
@@ -222,7 +226,7 @@ def gradient_flow():
         _deep_controls(), gradient_flow_compute, gradient_flow_draw, figsize=(9, 4.2),
         update=gradient_flow_update, cache=48,
         alt="Left: the gradient norm of each layer's weights against the layer's index, on a log scale, at "
-            "the start and after 10, 30 and 100 epochs. Right: every layer's gradient norm against the epoch.")
+            "the start and after 5, 20 and 60 epochs. Right: every layer's gradient norm against the epoch.")
 
 
 # ---------------------------------------------------------------- 2. signs in training
@@ -259,7 +263,7 @@ def training_signs_draw(d, fig):
     ax_loss.set_xlabel("epoch (one full-batch update each)")
     ax_loss.set_ylabel("squared error on all data (log scale)")
     _log_axis(ax_loss, LOSS_LIMITS, LOSS_TICKS)
-    ax_loss.legend(fontsize=9, loc="upper right")
+    ax_loss.legend(fontsize=9, **BELOW)
     art["lines"] = _layer_pool(ax_ratio)
     ax_ratio.axhline(RULE_OF_THUMB, color="0.4", ls="--", lw=1)
     ax_ratio.text(EPOCHS * 0.98, RULE_OF_THUMB * 2, "rule of thumb: about $10^{-3}$", fontsize=9, ha="right",
@@ -269,7 +273,7 @@ def training_signs_draw(d, fig):
     ax_ratio.set_xlabel("update (epoch)")
     ax_ratio.set_ylabel("update-to-weight ratio ‖ΔW_l‖ / ‖W_l‖")
     _log_axis(ax_ratio, RATIO_LIMITS, RATIO_TICKS)
-    _layer_legend(ax_ratio, "lower right")
+    _layer_legend(ax_ratio)
     art["title"] = fig.suptitle(" ", fontsize=10)
     art["diverged"] = ax_loss.text(0.03, 0.05, "", transform=ax_loss.transAxes, fontsize=9,
                                    color=plots.OKABE_ITO[5])
@@ -336,7 +340,7 @@ def saturation_draw(d, fig):
     ax_slope.set_yticks([0, 0.25, 0.5, 0.75, 1])
     ax_slope.set_ylabel("mean slope f′(z) in the layer")
     art["max"] = ax_slope.axhline(1, color="0.3", ls="--", lw=1, label="largest possible slope")
-    ax_slope.legend(fontsize=9, loc="upper right")
+    ax_slope.legend(fontsize=9, **BELOW)
     art["title"] = fig.suptitle(" ", fontsize=10)
     saturation_update(d, art)
     return art

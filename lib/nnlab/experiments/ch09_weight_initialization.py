@@ -174,7 +174,7 @@ def histograms():
         histograms_compute, histograms_draw, figsize=(9, 3.9), update=histograms_update,
         alt="Two heat maps with one row per layer: the distribution of each hidden layer's activation values "
             "and of the logarithm of each layer's back-propagated gradient; and a chart of each layer's "
-            "spread relative to the first layer (activations) and to the output layer (gradients)")
+            "spread relative to the first layer (activations) and to the last hidden layer (gradients)")
 
 
 # ---------------------------------------------------------------- 2. symmetry: zero, constant, random

@@ -360,9 +360,10 @@ def test_layered_drawing_follows_zorder_changes_titles_and_overlapping_axes():
 def test_rgb_png_round_trips():
     from PIL import Image
     import io
-    rgb = np.random.default_rng(0).integers(0, 256, size=(7, 5, 3), dtype=np.uint8)
-    png = E.rgb_png(rgb)
-    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), rgb)
+    for shape in [(7, 5, 3), (7, 5, 4), (1, 3, 4)]:                # RGB, or the RGB of an Agg buffer
+        rgb = np.random.default_rng(0).integers(0, 256, size=shape, dtype=np.uint8)
+        png = E.rgb_png(rgb)
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), rgb[..., :3])
 
 
 @pytest.mark.parametrize("module,name,factory", ALL_EXPERIMENTS, ids=[f"{m}/{n}" for m, n, _ in ALL_EXPERIMENTS])

@@ -1,4 +1,4 @@
-"""A chapter in a real JupyterLab, as a learner would run it: JupyterLab from this environment on
+"""Chapters in a real JupyterLab, as a learner would run them: JupyterLab from this environment on
 127.0.0.1, driven by Debian's Chromium through playwright. Run all cells, move one slider of every
 live experiment with the keyboard, and check that each picture changes, that no cell shows an
 error and that the browser console stays clean. Skips when Chromium is missing."""
@@ -17,7 +17,8 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[1]
-CHAPTER = REPO / "chapters" / "01_neurons_and_activations.ipynb"
+# the first chapter, and one of the second half (its experiments train networks, cached as it runs)
+CHAPTERS = [REPO / "chapters" / "01_neurons_and_activations.ipynb", REPO / "chapters" / "08_vanishing_gradients.ipynb"]
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -35,9 +36,10 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """JupyterLab serving a copy of the chapter (the run must not write into the repository)."""
+    """JupyterLab serving a copy of the chapters (the run must not write into the repository)."""
     root = tmp_path_factory.mktemp("lab")
-    shutil.copy(CHAPTER, root / CHAPTER.name)
+    for chapter in CHAPTERS:
+        shutil.copy(chapter, root / chapter.name)
     port, token = free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k != "NNLAB_STATIC"}
     proc = subprocess.Popen(
@@ -67,7 +69,8 @@ def lab(tmp_path_factory):
     assert "nbgrader" not in log.lower(), "the learner's Lab loads nbgrader:\n" + log[-2000:]
 
 
-def test_run_all_and_move_every_experiment(lab):
+@pytest.mark.parametrize("chapter", [c.name for c in CHAPTERS])
+def test_run_all_and_move_every_experiment(lab, chapter):
     url, token, root = lab
     errors = []
     with sync_api.sync_playwright() as p:
@@ -75,7 +78,7 @@ def test_run_all_and_move_every_experiment(lab):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{url}/lab/tree/{CHAPTER.name}?token={token}")
+        page.goto(f"{url}/lab/tree/{chapter}?token={token}")
         page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
                                "&& window.jupyterapp.shell.currentWidget.sessionContext "
                                "&& window.jupyterapp.shell.currentWidget.sessionContext.session "
@@ -104,10 +107,12 @@ def test_run_all_and_move_every_experiment(lab):
             before = image.get_attribute("src")
             handle = box.locator(".widget-slider .noUi-handle, .widget-slider .slider-handle").first
             handle.focus()
-            page.keyboard.press("ArrowRight")
-            page.keyboard.press("ArrowRight")
+            at_top = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+            key = "ArrowLeft" if at_top else "ArrowRight"        # a slider at its maximum moves down
+            page.keyboard.press(key)
+            page.keyboard.press(key)
             page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
                                    arg=[image.element_handle(), before], timeout=20_000)
-        page.screenshot(path=str(root / "lab.png"), full_page=False)
+        page.screenshot(path=str(root / f"lab-{chapter}.png"), full_page=False)
         browser.close()
     assert not [e for e in errors if not re.search(r"favicon|404 \(Not Found\)", e)], errors

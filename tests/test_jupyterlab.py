@@ -34,12 +34,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """JupyterLab serving a copy of the chapters (the run must not write into the repository)."""
+@pytest.fixture(params=CHAPTERS, ids=lambda c: c.name)
+def lab(request, tmp_path_factory):
+    """A JupyterLab of its own serving a copy of one chapter (the run must not write into the repository)."""
+    chapter = request.param
     root = tmp_path_factory.mktemp("lab")
-    for chapter in CHAPTERS:
-        shutil.copy(chapter, root / chapter.name)
+    shutil.copy(chapter, root / chapter.name)
     port, token = free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k != "NNLAB_STATIC"}
     proc = subprocess.Popen(
@@ -59,7 +59,7 @@ def lab(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("JupyterLab did not start within 60 s")
-    yield url, token, root
+    yield url, token, root, chapter.name
     proc.terminate()
     try:
         log, _ = proc.communicate(timeout=20)
@@ -69,9 +69,8 @@ def lab(tmp_path_factory):
     assert "nbgrader" not in log.lower(), "the learner's Lab loads nbgrader:\n" + log[-2000:]
 
 
-@pytest.mark.parametrize("chapter", [c.name for c in CHAPTERS])
-def test_run_all_and_move_every_experiment(lab, chapter):
-    url, token, root = lab
+def test_run_all_and_move_every_experiment(lab):
+    url, token, root, chapter = lab
     errors = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -91,7 +90,9 @@ def test_run_all_and_move_every_experiment(lab, chapter):
         # done when no cell is queued or running and the kernel is idle
         page.wait_for_function(
             "() => { const nb = window.jupyterapp.shell.currentWidget;"
-            " const k = nb.sessionContext.session.kernel;"
+            " const s = nb && nb.sessionContext && nb.sessionContext.session;"
+            " if (!s || !s.kernel) return false;"
+            " const k = s.kernel;"
             " const cells = nb.content.widgets.filter(c => c.model.type === 'code');"
             " return k.status === 'idle' && cells.every(c => c.model.executionCount !== null); }",
             timeout=180_000, polling=500)

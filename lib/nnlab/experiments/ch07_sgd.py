@@ -1,7 +1,6 @@
 """Chapter 7 experiments: the learning rate on a real network. (Full-batch descent, mini-batches and SGD
 are raced against each other in chapter 14, ``ch14_gradient_descent_variants``.)"""
 import numpy as np
-from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.ticker import NullLocator
 
 from .. import data
@@ -97,21 +96,11 @@ def lr_explorer_draw(d, fig):
     ax_loss.legend(loc="lower left", fontsize=9)
 
     grid = d["grid"]
-    ax_db.set_facecolor(plots.LIGHT_CLASS_COLOURS[0])                 # class 0 everywhere, class 1 where p >= 0.5
-    art["region"] = ax_db.add_collection(PathCollection(plots.region_paths(grid), facecolors=plots.LIGHT_CLASS_COLOURS[1],
-                                                        edgecolors="none"), autolim=False)
-    art["boundary"] = ax_db.add_collection(LineCollection(plots.boundary_lines(grid), colors="black", linewidths=1.5),
-                                           autolim=False)
+    art.update(plots.decision_regions(ax_db, grid, REGION, [-1, 0, 1, 2], [-1, 0, 1]))
     X, y = d["X"], d["y"]
     art["points"] = [ax_db.scatter(X[y == k, 0], X[y == k, 1], s=18, alpha=0.8, c=plots.OKABE_ITO[k],
                                    marker=plots.MARKERS[k], edgecolors="white", linewidths=0.4, label=f"class {k}")
                      for k in (0, 1)]
-    ax_db.set_xlim(*REGION[:2])
-    ax_db.set_ylim(*REGION[2:])
-    ax_db.set_xticks([-1, 0, 1, 2])
-    ax_db.set_yticks([-1, 0, 1])
-    ax_db.set_xlabel("$x_1$")
-    ax_db.set_ylabel("$x_2$")
     art["db_title"] = ax_db.set_title(db_title, fontsize=9)
     ax_db.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)   # beside the chart, off the data
     return art
@@ -121,8 +110,7 @@ def lr_explorer_update(d, art):
     art["loss"].set_ydata(d["history"].train_loss)
     art["start"].set_ydata([d["loss0"], d["loss0"]])
     art["below"].set_data(*_below_chart(d))
-    art["region"].set_paths(plots.region_paths(d["grid"]))
-    art["boundary"].set_segments(plots.boundary_lines(d["grid"]))
+    plots.set_decision_regions(art, d["grid"])
     for k, points in enumerate(art["points"]):
         points.set_offsets(d["X"][d["y"] == k])
     for key, title in zip(("loss_title", "db_title"), _lr_titles(d)):

@@ -146,6 +146,17 @@ def _layer_legend(ax):
     return ax.legend(handles=handles, fontsize=9, **BELOW)
 
 
+def _per_layer_chart(ax, xlabel, ylabel, limits, ticks):
+    """A chart of one line per layer against the epoch, on a fixed log axis; returns the pool of lines."""
+    lines = _layer_pool(ax)
+    ax.set_xlim(0, EPOCHS)
+    ax.set_xticks(range(0, EPOCHS + 1, 20))
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    _log_axis(ax, limits, ticks)
+    _layer_legend(ax)
+    return lines
+
+
 def _setting(d):
     return f"{d['activation']}, {d['depth']} hidden layers, weight scale {d['gain']:g}"
 
@@ -189,13 +200,8 @@ def gradient_flow_draw(d, fig):
     ax_prof.set_ylabel("gradient norm (log scale)")
     _log_axis(ax_prof, GRAD_LIMITS, GRAD_TICKS)
     ax_prof.legend(fontsize=9, **BELOW)
-    art["lines"] = _layer_pool(ax_time)
-    ax_time.set_xlim(0, EPOCHS)
-    ax_time.set_xticks(range(0, EPOCHS + 1, 20))
-    ax_time.set_xlabel("epoch (one full-batch update each)")
-    ax_time.set_ylabel("‖∂L/∂W_l‖ during training (log scale)")
-    _log_axis(ax_time, GRAD_LIMITS, GRAD_TICKS)
-    _layer_legend(ax_time)
+    art["lines"] = _per_layer_chart(ax_time, "epoch (one full-batch update each)",
+                                    "‖∂L/∂W_l‖ during training (log scale)", GRAD_LIMITS, GRAD_TICKS)
     art["title"] = fig.suptitle(" ", fontsize=10)
     art["diverged"] = ax_time.text(0.03, 0.95, "", transform=ax_time.transAxes, fontsize=9, va="top",
                                    color=plots.OKABE_ITO[5])
@@ -264,16 +270,11 @@ def training_signs_draw(d, fig):
     ax_loss.set_ylabel("squared error on all data (log scale)")
     _log_axis(ax_loss, LOSS_LIMITS, LOSS_TICKS)
     ax_loss.legend(fontsize=9, **BELOW)
-    art["lines"] = _layer_pool(ax_ratio)
+    art["lines"] = _per_layer_chart(ax_ratio, "update (epoch)", "update-to-weight ratio ‖ΔW_l‖ / ‖W_l‖",
+                                    RATIO_LIMITS, RATIO_TICKS)
     ax_ratio.axhline(RULE_OF_THUMB, color="0.4", ls="--", lw=1)
     ax_ratio.text(EPOCHS * 0.98, RULE_OF_THUMB * 2, "rule of thumb: about $10^{-3}$", fontsize=9, ha="right",
                   va="bottom", color="0.3")
-    ax_ratio.set_xlim(0, EPOCHS)
-    ax_ratio.set_xticks(range(0, EPOCHS + 1, 20))
-    ax_ratio.set_xlabel("update (epoch)")
-    ax_ratio.set_ylabel("update-to-weight ratio ‖ΔW_l‖ / ‖W_l‖")
-    _log_axis(ax_ratio, RATIO_LIMITS, RATIO_TICKS)
-    _layer_legend(ax_ratio)
     art["title"] = fig.suptitle(" ", fontsize=10)
     art["diverged"] = ax_loss.text(0.03, 0.05, "", transform=ax_loss.transAxes, fontsize=9,
                                    color=plots.OKABE_ITO[5])

@@ -6,7 +6,7 @@ density of each layer's output on the digits after a few epochs, and a 30-layer 
 from functools import partial
 
 import numpy as np
-from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm
 
 from .. import data, init, probes
@@ -284,21 +284,10 @@ def symmetry_draw(d, fig):
     art = {"weights": weight_paths_draw(d, ax_w)}
     art["w_title"] = ax_w.set_title(titles[0], fontsize=9)
 
-    ax_db.set_facecolor(plots.LIGHT_CLASS_COLOURS[0])     # class 0, light; class 1 where p >= 0.5
-    light = plots.LIGHT_CLASS_COLOURS[1]
-    art["region"] = ax_db.add_collection(PathCollection(plots.region_paths(d["grid"]), facecolors=[light],
-                                                        edgecolors="none"), autolim=False)
-    art["boundary"] = ax_db.add_collection(LineCollection(plots.boundary_lines(d["grid"]), colors="black",
-                                                          linewidths=1.5), autolim=False)
+    art.update(plots.decision_regions(ax_db, d["grid"], REGION, [-1, 0, 1, 2], [-1, 0, 1]))
     X, y = d["X"], d["y"]
     art["points"] = [ax_db.scatter(X[y == k, 0], X[y == k, 1], s=16, c=plots.OKABE_ITO[k], marker=plots.MARKERS[k],
                                    edgecolors="white", linewidths=0.4, label=f"class {k}") for k in (0, 1)]
-    ax_db.set_xlim(*REGION[:2])
-    ax_db.set_ylim(*REGION[2:])
-    ax_db.set_xticks([-1, 0, 1, 2])
-    ax_db.set_yticks([-1, 0, 1])
-    ax_db.set_xlabel("$x_1$")
-    ax_db.set_ylabel("$x_2$")
     ax_db.legend(fontsize=9, loc="upper right")
     art["db_title"] = ax_db.set_title(titles[1], fontsize=9)
     return art
@@ -306,8 +295,7 @@ def symmetry_draw(d, fig):
 
 def symmetry_update(d, art):
     art["weights"].set_segments(_weight_segments(d))
-    art["region"].set_paths(plots.region_paths(d["grid"]))
-    art["boundary"].set_segments(plots.boundary_lines(d["grid"]))
+    plots.set_decision_regions(art, d["grid"])
     for k, points in enumerate(art["points"]):
         points.set_offsets(d["X"][d["y"] == k])
     for key, title in zip(("w_title", "db_title"), _symmetry_titles(d)):

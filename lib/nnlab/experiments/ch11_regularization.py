@@ -3,7 +3,6 @@
 stopping with patience. The module also computes the chapter's version of the slides' early-stopping
 figure and the sweep of lambda."""
 import numpy as np
-from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.ticker import NullLocator
 
 from .. import data
@@ -82,27 +81,12 @@ def output_grid(model):
 
 def _regions(ax, d):
     """Draw the decision regions, the boundary and the 40 training points; return the changing artists."""
-    ax.set_facecolor(plots.LIGHT_CLASS_COLOURS[0])
-    art = {"region": ax.add_collection(PathCollection(plots.region_paths(d["grid"]), facecolors=plots.LIGHT_CLASS_COLOURS[1],
-                                                      edgecolors="none"), autolim=False),
-           "boundary": ax.add_collection(LineCollection(plots.boundary_lines(d["grid"]), colors="black", linewidths=1.5),
-                                         autolim=False)}
+    art = plots.decision_regions(ax, d["grid"], REGION, [-1, 0, 1, 2], [-1, 0, 1])
     X, y = d["X"], d["y"]
     for k in (0, 1):
         ax.scatter(X[y == k, 0], X[y == k, 1], s=22, c=plots.OKABE_ITO[k], marker=plots.MARKERS[k],
                    edgecolors="white", linewidths=0.5, label=f"class {k} (training)", zorder=3)
-    ax.set_xlim(*REGION[:2])
-    ax.set_ylim(*REGION[2:])
-    ax.set_xticks([-1, 0, 1, 2])
-    ax.set_yticks([-1, 0, 1])
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
     return art
-
-
-def _update_regions(d, art):
-    art["region"].set_paths(plots.region_paths(d["grid"]))
-    art["boundary"].set_segments(plots.boundary_lines(d["grid"]))
 
 
 LOSS_LIMITS = (0.0, 1.0)         # the loss axes of every frame
@@ -200,7 +184,7 @@ def _legend_below(fig, axes, ncols):
 
 
 def penalty_explorer_update(d, art):
-    _update_regions(d, art)
+    plots.set_decision_regions(art, d["grid"])
     art["train"].set_ydata(d["curves"]["train"])
     art["val"].set_ydata(d["curves"]["val"])
     for bar, h in zip(art["bars"], d["hist"]):
@@ -323,7 +307,7 @@ def early_stopping_update(d, art):
     art["best"].set_xdata([d["best"], d["best"]])
     art["stop"].set_xdata([stop, stop])
     art["kept"].set_data([kept_epoch], [d["kept"]["val_loss"]])
-    _update_regions(d, art)
+    plots.set_decision_regions(art, d["grid"])
     for key, title in zip(("loss_title", "db_title"), _es_titles(d)):
         art[key].set_text(title)
 

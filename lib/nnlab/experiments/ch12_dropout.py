@@ -2,7 +2,6 @@
 of thinned networks against the scaled (test-mode) network. Also the chapter's static figures:
 the slides' thinned network, co-adaptation (unit knock-outs) and the ensemble of thinned networks."""
 import numpy as np
-from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.patches import Circle, FancyArrowPatch
 from matplotlib.ticker import NullLocator
 
@@ -109,19 +108,9 @@ def rate_explorer_draw(d, fig):
     ax_loss.set_ylabel("loss (cross-entropy, log scale)")
     ax_loss.legend(loc="lower left", fontsize=9)
 
-    ax_db.set_facecolor(plots.LIGHT_CLASS_COLOURS[0])
-    art["region"] = ax_db.add_collection(PathCollection(plots.region_paths(d["grid"]), facecolors=plots.LIGHT_CLASS_COLOURS[1],
-                                                        edgecolors="none"), autolim=False)
-    art["boundary"] = ax_db.add_collection(LineCollection(plots.boundary_lines(d["grid"]), colors="black",
-                                                          linewidths=1.5), autolim=False)
+    art.update(plots.decision_regions(ax_db, d["grid"], REGION, [-2, 0, 2], [-2, 0, 2]))
     art["val_points"] = _class_points(ax_db, d["X_val"], d["y_val"], big=False)
     art["points"] = _class_points(ax_db, d["X"], d["y"], big=True)
-    ax_db.set_xlim(*REGION[:2])
-    ax_db.set_ylim(*REGION[2:])
-    ax_db.set_xticks([-2, 0, 2])
-    ax_db.set_yticks([-2, 0, 2])
-    ax_db.set_xlabel("$x_1$")
-    ax_db.set_ylabel("$x_2$")
     art["db_title"] = ax_db.set_title(db_title, fontsize=9)
     ax_db.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
     return art
@@ -130,8 +119,7 @@ def rate_explorer_draw(d, fig):
 def rate_explorer_update(d, art):
     art["train"].set_ydata(d["history"].train_loss)
     art["val"].set_ydata(d["history"].val_loss)
-    art["region"].set_paths(plots.region_paths(d["grid"]))
-    art["boundary"].set_segments(plots.boundary_lines(d["grid"]))
+    plots.set_decision_regions(art, d["grid"])
     for key, X, y in (("points", d["X"], d["y"]), ("val_points", d["X_val"], d["y_val"])):
         for k, points in enumerate(art[key]):
             points.set_offsets(X[y == k])

@@ -6,6 +6,7 @@ which stays distinct for the common kinds of colour blindness.
 import contourpy
 import matplotlib as mpl
 import numpy as np
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import ListedColormap, to_rgb
 from matplotlib.path import Path
 from matplotlib.figure import Figure
@@ -192,3 +193,22 @@ def region_paths(grid, level=0.5):
     generator = contourpy.contour_generator(grid["x1"], grid["x2"], grid["p"], fill_type="OuterCode")
     polygons = generator.filled(level, np.inf)
     return [Path(points, codes) for points, codes in zip(*polygons)]
+
+
+def decision_regions(ax, grid, region, xticks, yticks):
+    """Draw on ax the regions of an output_grid (class 1, light, where the output is >= 0.5; class 0 as
+    the background), the boundary between them, and the view of region = (x1 from, to, x2 from, to).
+    Returns {"region", "boundary"}, the artists that set_decision_regions changes."""
+    ax.set_facecolor(LIGHT_CLASS_COLOURS[0])
+    art = {"region": ax.add_collection(PathCollection(region_paths(grid), facecolors=[LIGHT_CLASS_COLOURS[1]],
+                                                      edgecolors="none"), autolim=False),
+           "boundary": ax.add_collection(LineCollection(boundary_lines(grid), colors="black", linewidths=1.5),
+                                         autolim=False)}
+    ax.set(xlim=region[:2], ylim=region[2:], xticks=xticks, yticks=yticks, xlabel="$x_1$", ylabel="$x_2$")
+    return art
+
+
+def set_decision_regions(art, grid):
+    """Show another output_grid in the artists that decision_regions returned."""
+    art["region"].set_paths(region_paths(grid))
+    art["boundary"].set_segments(boundary_lines(grid))

@@ -118,38 +118,35 @@ def random_values(experiment, rng):
     return values
 
 
-def png_bytes(fig, dpi=80, colors=None):
-    """Render a Figure to PNG bytes (Agg, no pyplot, a full draw); ``colors`` quantizes to a
-    palette PNG, about 3x smaller, which keeps pages with many static frames light."""
+def png_bytes(fig, dpi=80):
+    """Render a Figure to PNG bytes by a full draw (Agg, no pyplot): the reference that a Canvas's
+    layered pictures are tested against."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1 if colors is None else 6})
-    if colors is None:
-        return buf.getvalue()
+    fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
+    return buf.getvalue()
+
+
+def _quantized(rgb, colors):
+    """An (h, w, 3) picture reduced to ``colors`` colours (a PIL palette image): pages with many
+    pictures stay light."""
     from PIL import Image  # matplotlib depends on Pillow
 
-    buf.seek(0)
-    return _palette_png(np.asarray(Image.open(buf).convert("RGB")), colors)
+    return Image.fromarray(np.ascontiguousarray(rgb[..., :3])).quantize(
+        colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
 
 
 def _palette_png(rgb, colors):
-    from PIL import Image
-
-    image = Image.fromarray(rgb).quantize(colors=colors, method=Image.Quantize.MEDIANCUT,
-                                          dither=Image.Dither.NONE)
+    """The picture in ``colors`` colours as a palette PNG (the picture a saved notebook keeps)."""
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    _quantized(rgb, colors).save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
 def _frame_webp(rgb, colors):
-    """A static frame: quantized to ``colors`` colours, then lossless WebP (about a third smaller
+    """A static frame: the picture in ``colors`` colours as lossless WebP (about a third smaller
     than the same palette as PNG, and every browser of today shows it)."""
-    from PIL import Image
-
-    image = Image.fromarray(rgb).quantize(colors=colors, method=Image.Quantize.MEDIANCUT,
-                                          dither=Image.Dither.NONE).convert("RGB")
     out = io.BytesIO()
-    image.save(out, format="WEBP", lossless=True, method=4)
+    _quantized(rgb, colors).convert("RGB").save(out, format="WEBP", lossless=True, method=4)
     return out.getvalue()
 
 
@@ -420,19 +417,17 @@ class Canvas:
             for a in tops:
                 a.set_animated(True)
 
-    def png(self, colors=None, **values):
-        """The picture for these control values as PNG bytes (a palette of ``colors`` if given)."""
-        rgba = self.render(**values)
-        return rgb_png(rgba) if colors is None else _palette_png(np.ascontiguousarray(rgba[..., :3]), colors)
+    def png(self, **values):
+        """The picture for these control values as PNG bytes."""
+        return rgb_png(self.render(**values))
 
     def frame(self, colors=128, **values):
         """The picture for these control values as a static page's frame (lossless WebP bytes)."""
-        return _frame_webp(np.ascontiguousarray(self.render(**values)[..., :3]), colors)
+        return _frame_webp(self.render(**values), colors)
 
-    def last_png(self, colors=None):
-        """The picture rendered last, encoded again (no new draw)."""
-        rgba = np.asarray(self.fig.canvas.buffer_rgba())
-        return rgb_png(rgba) if colors is None else _palette_png(np.ascontiguousarray(rgba[..., :3]), colors)
+    def last_png(self, colors=128):
+        """The picture rendered last, in ``colors`` colours as a palette PNG (no new draw)."""
+        return _palette_png(np.asarray(self.fig.canvas.buffer_rgba()), colors)
 
 
 class _AxisLines:

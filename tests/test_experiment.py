@@ -360,10 +360,15 @@ def test_layered_drawing_follows_zorder_changes_titles_and_overlapping_axes():
 def test_rgb_png_round_trips():
     from PIL import Image
     import io
-    for shape in [(7, 5, 3), (7, 5, 4), (1, 3, 4)]:                # RGB, or the RGB of an Agg buffer
+    for shape in [(7, 5, 3), (7, 5, 4), (1, 3, 4)]:                # RGB, or RGBA as an Agg buffer holds it
         rgb = np.random.default_rng(0).integers(0, 256, size=shape, dtype=np.uint8)
-        png = E.rgb_png(rgb)
-        assert np.array_equal(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), rgb[..., :3])
+        decoded = Image.open(io.BytesIO(E.rgb_png(rgb)))
+        assert decoded.mode == ("RGB" if shape[2] == 3 else "RGBA")
+        assert np.array_equal(np.asarray(decoded), rgb)
+    agg = np.random.default_rng(1).integers(0, 256, size=(6, 8, 4), dtype=np.uint8)[:, ::2]  # not contiguous
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(E.rgb_png(agg)))), agg)
+    with pytest.raises(ValueError, match="shape"):
+        E.rgb_png(np.zeros((4, 4, 2), np.uint8))
 
 
 @pytest.mark.parametrize("module,name,factory", ALL_EXPERIMENTS, ids=[f"{m}/{n}" for m, n, _ in ALL_EXPERIMENTS])
@@ -374,7 +379,7 @@ def test_no_text_below_9_pt_in_any_experiment(module, name, factory):
         assert smallest_font(exp.figure(**values)) >= 9, f"{module}/{name} at {values}"
 
 
-def test_warm_experiments_compute_every_combination_once_when_the_widget_is_built():
+def test_warm_experiments_compute_every_combination_once_after_the_widget_shows():
     calls = []
 
     def compute(a, kind):
@@ -388,12 +393,61 @@ def test_warm_experiments_compute_every_combination_once_when_the_widget_is_buil
                        figsize=(2, 2), dpi=40, warm=True)
     assert list(exp.all_values()) == [{"a": a, "kind": k} for a in (0, 1, 2) for k in ("x", "y")]
     view = exp.live()
+    assert calls[0] == (1, "x")                              # the first picture does not wait for the rest
+    view.warming.join(timeout=30)
+    assert not view.warming.is_alive()
     assert sorted(calls) == sorted((a, k) for a in (0, 1, 2) for k in ("x", "y"))   # each once
     view.inputs["a"].value = 2
     view.inputs["kind"].value = "y"
     assert len(calls) == 6                                   # every picture came from the cache
     with pytest.raises(ValueError, match="warm=True would compute 101 combinations"):
         E.Experiment("w", [E.slider("a", 0, 100, 1, 1)], compute, draw, warm=True)
+
+
+def test_the_cache_is_keyed_by_the_controls_that_have_an_effect():
+    calls = []
+
+    def compute(mode, a, b):
+        calls.append((mode, a, b))
+        return a if mode == "a" else b
+
+    exp = E.Experiment("k", [E.dropdown("mode", ["a", "b"]), E.slider("a", 0, 3, 1, 0), E.slider("b", 0, 3, 1, 0)],
+                       compute, lambda d, fig: None, cache=16,
+                       applies=lambda mode, a, b: {"mode", mode})
+    assert exp.computed(mode="a", a=2, b=0) == 2
+    assert exp.computed(mode="a", a=2, b=3) == 2              # b has no effect in mode a: no new compute
+    assert exp.computed(mode="b", a=2, b=3) == 3
+    assert exp.computed(mode="b", a=0, b=3) == 3
+    assert calls == [("a", 2, 0), ("b", 2, 3)]
+    warm = E.Experiment("k", exp.controls, compute, lambda d, fig: None, applies=exp.applies, warm=True)
+    assert warm.cache == 8                                   # 2 modes x 4 values of the one that applies
+    calls.clear()
+    warm.warm_up()
+    assert sorted(calls) == sorted(set(calls)) and len(calls) == 8
+
+
+def test_a_stage_is_computed_once_per_value_of_the_controls_it_depends_on():
+    runs = []
+
+    def train(seed):
+        runs.append(seed)
+        return np.arange(10) * (seed + 1)                     # a "training run": one value per epoch
+
+    def compute(epochs, seed, trained=train):
+        return trained(seed)[epochs]
+
+    exp = E.Experiment("s", [E.slider("epochs", 0, 9, 1, 9), E.slider("seed", 0, 2, 1, 0)], compute,
+                       lambda d, fig: None, stages={"trained": (train, ("seed",))})
+    assert [exp.computed(epochs=e, seed=1) for e in (0, 5, 9)] == [0, 10, 18]
+    assert runs == [1]                                       # one run serves every epoch
+    exp.warm_up()                                            # as when the widget is built: every seed
+    assert sorted(runs) == [0, 1, 2] and exp.computed(epochs=3, seed=2) == 9 and len(runs) == 3
+    assert compute(4, 2) == 12                               # without the framework: the plain function
+    with pytest.raises(ValueError, match="stage 'trained'"):
+        E.Experiment("s", exp.controls, compute, lambda d, fig: None, stages={"trained": (train, ("lr",))})
+    with pytest.raises(ValueError, match="would be computed for 101 values"):
+        E.Experiment("s", [E.slider("seed", 0, 100, 1, 0)], compute, lambda d, fig: None,
+                     stages={"trained": (train, ("seed",))})
 
 
 def test_static_frames_are_the_rendered_picture_in_few_colours_without_loss():

@@ -109,11 +109,12 @@ def test_mc_view_selects_the_first_K(masks):
 
 def test_mc_experiment_trains_once_per_rate():
     exp = ch12.mc_average()
-    a = exp.compute(log2_K=0, p_drop=0.25)
-    b = exp.compute(log2_K=9, p_drop=0.25)
+    a = exp.computed(log2_K=0, p_drop=0.25)
+    b = exp.computed(log2_K=9, p_drop=0.25)
     assert a["running"] is b["running"]                           # the masks are drawn once per p_drop
-    np.testing.assert_array_equal(exp.compute(log2_K=3, p_drop=0.25)["mc"],
-                                  ch12.mc_average_compute(3, 0.25)["mc"])
+    assert exp.computed(log2_K=9, p_drop=0.5)["running"] is not a["running"]
+    np.testing.assert_array_equal(exp.computed(log2_K=3, p_drop=0.25)["mc"],
+                                  ch12.mc_average_compute(3, 0.25)["mc"])     # the plain function agrees
 
 
 # ---------------------------------------------------------------- the chapter's static results

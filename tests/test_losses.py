@@ -4,7 +4,7 @@ import pytest
 
 from nnlab import activations as A
 from nnlab.losses import (BinaryCrossEntropy, SoftmaxCrossEntropy, SquaredError, accuracy, get_loss,
-                          one_hot, softmax)
+                          one_hot, scorer, softmax)
 
 
 def test_squared_error_per_sample_half_sum_averaged():
@@ -118,6 +118,28 @@ def test_accuracy_binary_multiclass_and_regression():
     assert accuracy(scores, labels) == 0.75
     assert accuracy(scores, one_hot(labels, 3)) == 0.75
     assert np.isnan(accuracy(np.array([[0.1], [0.2]]), np.array([0.3, 2.5])))  # regression targets
+
+
+def test_a_scorer_gives_accuracy_with_the_classes_worked_out_once():
+    rng = np.random.default_rng(3)
+    cases = [(rng.uniform(size=(9, 1)), rng.integers(0, 2, size=(9, 1)).astype(float), 1),      # {0, 1}
+             (rng.normal(size=9), rng.choice([-1.0, 1.0], size=9), 1),                           # {-1, +1}
+             (rng.normal(size=(9, 3)), rng.integers(0, 3, size=9), 3),                            # labels
+             (rng.normal(size=(9, 3)), one_hot(rng.integers(0, 3, size=9), 3), 3)]                # one-hot
+    for y_hat, y, k in cases:
+        assert scorer(y, k)(y_hat) == accuracy(y_hat, y)
+    assert scorer(np.array([0.3, 2.5]), 1) is None                                              # no classes
+
+
+@pytest.mark.parametrize("loss", [SquaredError(), SquaredError("sum"), BinaryCrossEntropy(),
+                                  BinaryCrossEntropy("sum"), SoftmaxCrossEntropy()])
+def test_value_is_exactly_the_value_of_value_and_grad(loss):
+    rng = np.random.default_rng(4)
+    y_hat = rng.uniform(0.01, 0.99, size=(7, 3))
+    t = one_hot(rng.integers(0, 3, size=7), 3) if isinstance(loss, SoftmaxCrossEntropy) else rng.uniform(size=(7, 3))
+    assert loss.value(y_hat, t) == loss.value_and_grad(y_hat, t)[0]     # bit for bit: fit's losses stay as they were
+    with pytest.raises(ValueError, match="shape"):
+        loss.value(y_hat, t[:, :2])
 
 
 def test_get_loss():

@@ -23,6 +23,7 @@ import itertools
 import json
 import os
 import struct
+import threading
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -155,17 +156,21 @@ def _chunk(kind, data):
 
 
 def rgb_png(rgb, level=1):
-    """An (h, w, 3) uint8 array (or the RGB of an (h, w, 4) one) as PNG bytes: every row 'up'-filtered
-    (minus the row above), then deflated. Written out here because it is about twice as fast as the
-    general encoders, and a live picture is encoded on every change of a control."""
-    h, w = rgb.shape[:2]
-    pixels = rgb[..., :3]
-    raw = np.empty((h, 3 * w + 1), np.uint8)
+    """An (h, w, 3) RGB or (h, w, 4) RGBA uint8 array (an Agg buffer) as PNG bytes: every row
+    'up'-filtered (minus the row above), then deflated. Written out here because it is several times
+    as fast as the general encoders, and a live picture is encoded on every change of a control.
+    An Agg buffer is encoded as RGBA as it is (its opaque alpha costs little once filtered):
+    dropping the alpha first would copy every pixel."""
+    h, w, channels = rgb.shape
+    if channels not in (3, 4):
+        raise ValueError(f"rgb must have shape (h, w, 3) or (h, w, 4), got {rgb.shape}")
+    flat = np.ascontiguousarray(rgb).reshape(h, w * channels)
+    raw = np.empty((h, w * channels + 1), np.uint8)
     raw[:, 0] = 2                                        # PNG filter type 2: Up
-    rows = raw[:, 1:].reshape(h, w, 3)                   # a view into raw
-    rows[0] = pixels[0]
-    np.subtract(pixels[1:], pixels[:-1], out=rows[1:])   # uint8 arithmetic wraps mod 256, as PNG wants
-    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    raw[0, 1:] = flat[0]
+    np.subtract(flat[1:], flat[:-1], out=raw[1:, 1:])    # uint8 arithmetic wraps mod 256, as PNG wants
+    colour_type = 2 if channels == 3 else 6              # 8-bit RGB or RGBA, no interlace
+    header = struct.pack(">IIBBBBB", w, h, 8, colour_type, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
             + _chunk(b"IDAT", zlib.compress(raw, level)) + _chunk(b"IEND", b""))
 
@@ -185,15 +190,26 @@ class Experiment:
     applies: Callable[..., Any] = None         # applies(**values) -> names of the controls with an effect
     scale: int = 2                    # pixel density of the rendered PNG (2: sharp on HiDPI screens)
     warm: bool = False                # compute every combination of control values when the widget is built
+    stages: dict = None               # {keyword: (function, control names)}: see computed()
     _names: list = field(init=False, repr=False)
     _memo: dict = field(init=False, repr=False, default_factory=dict)
+    _staged: dict = field(init=False, repr=False, default_factory=dict)
+    _lock: Any = field(init=False, repr=False, default_factory=threading.Lock)  # the caches, for warm_up's thread
 
     def __post_init__(self):
         self._names = [c.name for c in self.controls]
         if len(set(self._names)) != len(self._names):
             raise ValueError(f"experiment {self.title!r}: control names must be unique, got {self._names}")
+        for keyword, (fn, on) in (self.stages or {}).items():
+            if not callable(fn) or not set(on) <= set(self._names):
+                raise ValueError(f"experiment {self.title!r}: stage {keyword!r} must be (function, names of "
+                                 f"controls), got ({fn!r}, {on!r})")
+            n = int(np.prod([len(_values_of(c)) for c in self.controls if c.name in on]))
+            if n > MAX_WARM:
+                raise ValueError(f"experiment {self.title!r}: stage {keyword!r} would be computed for {n} "
+                                 f"values of {list(on)} when the widget is built (limit {MAX_WARM})")
         if self.warm:
-            n = int(np.prod([len(_values_of(c)) for c in self.controls]))
+            n = len({self._key(values) for values in self.all_values()})
             if n > MAX_WARM:
                 raise ValueError(f"experiment {self.title!r}: warm=True would compute {n} combinations of "
                                  f"control values (limit {MAX_WARM}): give its controls fewer values")
@@ -206,27 +222,60 @@ class Experiment:
             yield dict(zip(self._names, combo))
 
     def warm_up(self):
-        """Compute (into the cache) the data of every combination of control values: for an
-        experiment whose compute trains a network, so that no change of a control waits for it."""
-        for values in self.all_values():
-            self.computed(**values)
+        """Compute every stage for every value of the controls it depends on, and with warm=True the
+        data of every combination of control values (into the cache), so that no change of a control
+        waits for a network to train. live() runs it in a thread of its own once the widget shows its
+        first picture; a value asked for before it is reached is computed at once."""
+        for keyword, (_, on) in (self.stages or {}).items():
+            grids = [_values_of(c) for c in self.controls if c.name in on]
+            for combo in itertools.product(*grids):
+                self._stage(keyword)(*combo)
+        if self.warm:
+            for values in self.all_values():
+                self.computed(**values)
 
     def defaults(self):
         return {c.name: c.value for c in self.controls}
 
+    def _key(self, values):
+        """The cache key of these control values: those of the controls with an effect (applies)."""
+        on = self.active(values)
+        return tuple(sorted((k, v) for k, v in values.items() if k in on))
+
+    def _stage(self, keyword):
+        """The stage function, computed once per argument values (kept for the experiment's life)."""
+        fn, _ = self.stages[keyword]
+
+        def staged(*args):
+            key = (keyword, args)
+            with self._lock:
+                if key in self._staged:
+                    return self._staged[key]
+            result = fn(*args)
+            with self._lock:
+                return self._staged.setdefault(key, result)
+        return staged
+
     def computed(self, **values):
-        """compute(**values), from the experiment's own cache when it declares one (cache=N)."""
+        """compute(**values), from the experiment's own cache when it declares one (cache=N), keyed
+        by the values of the controls that have an effect. A declared stage (``stages={keyword:
+        (function, control names)}``, e.g. the training that depends on the seed alone) is handed to
+        compute as ``keyword=function`` that computes each of its results once."""
         values = {**self.defaults(), **values}
+        stages = {k: self._stage(k) for k in (self.stages or {})}
         if not self.cache:
-            return self.compute(**values)
-        key = tuple(sorted(values.items()))
-        if key in self._memo:
-            self._memo[key] = self._memo.pop(key)          # most recently used goes last
-        else:
-            self._memo[key] = self.compute(**values)
+            return self.compute(**values, **stages)
+        key = self._key(values)
+        with self._lock:
+            if key in self._memo:
+                self._memo[key] = data = self._memo.pop(key)   # most recently used goes last
+                return data
+        data = self.compute(**values, **stages)
+        with self._lock:
+            self._memo[key] = data
             while len(self._memo) > self.cache:
                 self._memo.pop(next(iter(self._memo)))
-        return self._memo[key]
+        return data
 
     def figure(self, **values):
         """Compute and draw for the given control values (defaults for the rest)."""
@@ -275,8 +324,6 @@ class Experiment:
                                                                   height="auto"))
         inputs = {c.name: _widget(c, widgets) for c in self.controls}
         canvas = self.canvas()
-        if self.warm:
-            self.warm_up()
 
         def redraw(_=None):
             values = {name: w.value for name, w in inputs.items()}
@@ -289,10 +336,16 @@ class Experiment:
         for w in inputs.values():
             w.observe(redraw, names="value")
         redraw()
+        warming = None
+        if self.warm or self.stages:          # the rest of the grid, while the learner reads the picture
+            warming = threading.Thread(target=self.warm_up, name=f"warm-up: {self.title}", daemon=True)
+            warming.start()
         title = widgets.HTML(f"<b>{html.escape(self.title)}</b>")
         box = widgets.VBox([title, widgets.HBox(list(inputs.values()), layout=widgets.Layout(flex_flow="row wrap")),
                             image], layout=widgets.Layout(align_items="flex-start"))
-        return LiveView(box, self, inputs, image, canvas)
+        view = LiveView(box, self, inputs, image, canvas)
+        view.warming = warming                # the warm-up thread (None: nothing to warm)
+        return view
 
     # ----- static: HTML scrubber -----
     def frames(self):

@@ -19,7 +19,8 @@ class Loss:
     """Base class. ``loss(y_hat, y)`` checks its input, then returns ``value_and_grad(y_hat, t)``.
 
     ``targets(y)`` checks the targets alone (``fit`` does it once, before training);
-    ``value_and_grad(y_hat, t)`` is the math, for targets already checked.
+    ``value_and_grad(y_hat, t)`` is the math, for targets already checked; ``value(y_hat, t)`` its
+    value alone (what an evaluation needs: no gradient is formed).
     """
 
     def __init__(self, reduction="mean"):
@@ -40,6 +41,10 @@ class Loss:
         """y_hat as float predictions (N, K), at least one row (NaN allowed: a diverged net's loss is NaN)."""
         return _predictions(y_hat)
 
+    def value(self, y_hat, t):
+        """The loss alone, for targets already checked (the value of ``value_and_grad``)."""
+        return self.value_and_grad(y_hat, t)[0]
+
     def _same_shape(self, y_hat, t):
         if y_hat.shape != t.shape:
             raise ValueError(f"the model's output has shape {y_hat.shape} but the targets have shape "
@@ -57,6 +62,10 @@ class SquaredError(Loss):
         diff = y_hat - t
         s = self._scale(len(y_hat))
         return s * 0.5 * float(np.sum(diff ** 2)), s * diff
+
+    def value(self, y_hat, t):
+        self._same_shape(y_hat, t)
+        return self._scale(len(y_hat)) * 0.5 * float(np.sum((y_hat - t) ** 2))
 
 
 class BinaryCrossEntropy(Loss):
@@ -85,6 +94,11 @@ class BinaryCrossEntropy(Loss):
         s = self._scale(len(p))
         value = -np.sum(t * np.log(p) + (1 - t) * np.log(q))
         return s * float(value), s * (p - t) / (p * q)
+
+    def value(self, y_hat, t):
+        self._same_shape(y_hat, t)
+        p = np.minimum(np.maximum(y_hat, self.eps), 1 - self.eps)
+        return self._scale(len(p)) * float(-np.sum(t * np.log(p) + (1 - t) * np.log(1 - p)))
 
 
 def softmax(logits):
@@ -117,6 +131,14 @@ class SoftmaxCrossEntropy(Loss):
         s = self._scale(n)
         return s * float(-np.sum(t * log_p)), s * (p - t)
 
+    def value(self, y_hat, t):
+        n, k = y_hat.shape
+        t = one_hot(t, k) if t.ndim == 1 else t
+        self._same_shape(y_hat, t)
+        log_p = y_hat - y_hat.max(axis=1, keepdims=True)
+        log_p = log_p - np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+        return self._scale(n) * float(-np.sum(t * log_p))
+
 
 def one_hot(labels, k):
     """Integer labels (N,) in 0..k-1 -> one-hot float array (N, k)."""
@@ -130,19 +152,27 @@ def accuracy(y_hat, y):
     """Fraction of correct classes: argmax for K > 1 outputs; for one output, threshold at the
     midpoint of the labels (0.5 for {0, 1}, 0 for {-1, +1}). NaN when y is not a set of classes."""
     y_hat = np.asarray(y_hat, dtype=float)
+    score = scorer(y, y_hat.shape[1] if y_hat.ndim == 2 else 1)
+    return float("nan") if score is None else score(y_hat)
+
+
+def scorer(y, k=1):
+    """accuracy(., y) for predictions with k outputs, the classes of y worked out once (a training
+    loop scores every epoch against the same targets): y_hat -> fraction correct; None when y is
+    not a set of classes."""
     y = np.asarray(y)
-    if y_hat.ndim == 2 and y_hat.shape[1] > 1:
+    if k > 1:
         labels = y.argmax(axis=1) if y.ndim == 2 else y
-        return float(np.mean(y_hat.argmax(axis=1) == labels))
-    y, y_hat = y.reshape(-1), y_hat.reshape(-1)
+        return lambda y_hat: float(np.mean(np.asarray(y_hat, dtype=float).argmax(axis=1) == labels))
+    y = y.reshape(-1)
     if np.all((y == 0) | (y == 1)):  # the common {0, 1} case, without the cost of np.unique
-        return float(np.mean((y_hat >= 0.5) == y))
+        return lambda y_hat: float(np.mean((np.asarray(y_hat, dtype=float).reshape(-1) >= 0.5) == y))
     classes = np.unique(y)
     if len(classes) > 2 or not np.all(np.isin(classes, (-1, 0, 1))):
-        return float("nan")
+        return None
     low = -1 if np.any(classes == -1) else 0
-    predicted = np.where(y_hat >= (low + 1) / 2, 1, low)
-    return float(np.mean(predicted == y))
+    return lambda y_hat: float(np.mean(np.where(np.asarray(y_hat, dtype=float).reshape(-1) >= (low + 1) / 2,
+                                                1, low) == y))
 
 
 LOSSES = {"squared_error": SquaredError, "mse": SquaredError, "bce": BinaryCrossEntropy,

@@ -14,7 +14,7 @@ import numpy as np
 from ._checks import as_2d, as_targets, generator, number
 from .clipping import ClipByNorm, ClipByValue
 from .layers import Sequential, _widths
-from .losses import SoftmaxCrossEntropy, accuracy, get_loss
+from .losses import SoftmaxCrossEntropy, accuracy, get_loss, scorer
 from .optim import SGD
 from .regularizers import L2
 
@@ -82,6 +82,13 @@ def evaluate(model, loss_fn, X, y, regularizer=None, scored=True):
     return value + penalty(model, regularizer), (accuracy(y_hat, y) if scored else float("nan"))
 
 
+def _measure(model, value_of, score, X, y, regularizer):
+    """evaluate for fit, whose targets are checked once: value_of(y_hat, y) -> the loss alone,
+    score(y_hat) -> the accuracy (None: the targets are no classes)."""
+    y_hat = model.forward(X, train=False)
+    return value_of(y_hat, y) + penalty(model, regularizer), (float("nan") if score is None else score(y_hat))
+
+
 def train_step(model, loss, optimizer, X, y, *, regularizer=None, clip=None):
     """One forward/backward/update on a batch; returns (loss, gradient norm before clipping).
 
@@ -120,7 +127,9 @@ def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=None, epochs=10
         model, X, y, loss, optimizer, lr, epochs, batch_size, rng, X_val, y_val, regularizer, clip,
         early_stopping, callback)
     step_loss = getattr(loss_fn, "value_and_grad", loss_fn)   # the targets were checked once, above
-    scored = np.ndim(y) == 1 or y.shape[1] > 1 or not np.isnan(accuracy(y, y))  # are the targets classes?
+    value_of = getattr(loss_fn, "value", None) or (lambda y_hat, t: loss_fn(y_hat, t)[0])
+    k = 1 if np.ndim(y) == 2 and y.shape[1] == 1 else 2      # one output unit, or a class per unit
+    score, score_val = scorer(y, k), (None if X_val is None else scorer(y_val, k))
     history, best, best_params, since_best = History(), np.inf, None, 0
     start, seen = time.perf_counter(), 0
     for epoch in range(epochs):
@@ -134,11 +143,11 @@ def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=None, epochs=10
             history.seconds.append(time.perf_counter() - start)
             if callback is not None:
                 history.logs.append(callback(model, len(history.loss)))
-        tl, ta = evaluate(model, step_loss, X, y, regularizer, scored)
+        tl, ta = _measure(model, value_of, score, X, y, regularizer)
         history.train_loss.append(tl)
         history.train_acc.append(ta)
         if X_val is not None:
-            vl, va = evaluate(model, step_loss, X_val, y_val, regularizer, scored)
+            vl, va = _measure(model, value_of, score_val, X_val, y_val, regularizer)
             history.val_loss.append(vl)
             history.val_acc.append(va)
             if early_stopping is not None:

@@ -133,7 +133,8 @@ def learned_xor_params(seed=0, epochs=XOR_MAX_EPOCHS):
     return snaps[epochs], losses[:epochs]
 
 
-def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_EPOCHS, seed=0, *, steps=201):
+def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_EPOCHS, seed=0, *, steps=201,
+                            trained=xor_training):
     """The XOR network seen in the input space and in its hidden space.
 
     weights 'hand-set': OR/NAND/AND weights and biases times `steepness`, sigmoid units (a large
@@ -144,6 +145,7 @@ def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_E
     drawn ('unit_lines', 'out_line', 'sep_line'), the best line through the hidden codes of the corners (w, b, n_correct), its
     'margin' (smallest distance of a corner code from it) and the 'shared' codes (shared_codes);
     for 'learned' also the loss per epoch so far and over the whole run ('losses', 'full_losses').
+    trained(seed) gives the training run (xor_training, or the experiment's copy that keeps each run).
     """
     choice("weights", weights, ("hand-set", "learned"))
     number("steepness", steepness, low=0, low_open=True)
@@ -153,7 +155,7 @@ def xor_hidden_view_compute(weights="hand-set", steepness=20.0, epochs=XOR_MAX_E
         params = {k: steepness * v for k, v in hand_xor_params().items()}
         losses = full_losses = None
     else:
-        snaps, full_losses = xor_training(seed)
+        snaps, full_losses = trained(seed)
         params, losses = snaps[epochs], full_losses[:epochs]
     net = xor_network(params, "sigmoid")
     X, y = xor_data()
@@ -416,6 +418,7 @@ def xor_hidden_view():
          slider("seed", 0, 9, 1, 0, label="seed (learned)", static=(0, 6))],
         xor_hidden_view_compute, xor_hidden_view_draw, figsize=(11, 4.5), cache=64,
         update=xor_hidden_view_update, applies=xor_hidden_view_applies,
+        stages={"trained": (xor_training, ("seed",))},     # one training run per seed, for every epoch
         alt="Left: the unit square with the XOR points, the network's output regions and the two hidden "
             "units' lines. Middle: the same points mapped to the hidden units' outputs, with the output "
             "unit's line. Right: the training loss or the hidden units' squashing curve")
@@ -424,6 +427,8 @@ def xor_hidden_view():
 # ---------------------------------------------------------------- 2. how many hidden units?
 FIT_N, FIT_NOISE, FIT_DATA_SEED, FIT_INIT_SEED = 60, 0.05, 1, 0
 FIT_EPOCHS, FIT_LR, FIT_MOMENTUM = 1000, 0.2, 0.9
+FIT_HIDDEN = (1, 2, 3, 4, 6, 8, 16)   # the hidden-unit counts the experiment and the table offer
+FIT_MAX_HIDDEN = max(FIT_HIDDEN)
 
 
 def init_tanh_1d(hidden, *, rng, slope=(2.0, 6.0), kinks=(-1.0, 1.0)):
@@ -482,7 +487,7 @@ def hidden_units_fit_compute(hidden=3, target="sine", *, epochs=FIT_EPOCHS, seed
             "train_mse": train_mse, "losses": np.array(history.loss)}
 
 
-def error_by_hidden_units(targets=tuple(data.TARGETS), hidden=(1, 2, 3, 4, 6, 8, 16), *, seeds=(0,)):
+def error_by_hidden_units(targets=tuple(data.TARGETS), hidden=FIT_HIDDEN, *, seeds=(0,)):
     """Mean squared error to the noise-free target after training, per target and hidden-unit count.
 
     -> array (len(targets), len(hidden), len(seeds)).
@@ -491,7 +496,6 @@ def error_by_hidden_units(targets=tuple(data.TARGETS), hidden=(1, 2, 3, 4, 6, 8,
                      for t in targets])
 
 
-FIT_MAX_HIDDEN = 32       # the slider's range: one curve for each possible hidden unit
 
 
 def _fit_titles(d):
@@ -537,9 +541,9 @@ def hidden_units_fit_update(d, art):
 def hidden_units_fit():
     return Experiment(
         "How many hidden units? A 1-H-1 tanh network fitted to a 1-D function",
-        [slider("hidden", 1, FIT_MAX_HIDDEN, 1, 3, label="hidden units", static=(1, 2, 3, 8)),
+        [dropdown("hidden", FIT_HIDDEN, 3, label="hidden units", static=(1, 2, 3, 8)),
          dropdown("target", list(data.TARGETS), "sine")],
-        hidden_units_fit_compute, hidden_units_fit_draw, figsize=(10, 3.8), cache=64,
+        hidden_units_fit_compute, hidden_units_fit_draw, figsize=(10, 3.8), warm=True,
         update=hidden_units_fit_update,
         alt="Left: noisy samples of a 1-D target, the target and the trained network's fit. Right: the "
             "contribution of each hidden unit, a scaled tanh curve")

@@ -314,7 +314,7 @@ def symmetry():
          slider("value", -1.0, 1.0, 0.25, 0.5, label="constant c", static=(0.25, 0.5, 1.0)),
          dropdown("dataset", tuple(SYM_DATASETS), "circles")],
         symmetry_compute, symmetry_draw, figsize=(9, 3.8), update=symmetry_update, applies=symmetry_applies,
-        cache=72,                                     # every live combination: 600 epochs each
+        warm=True,                                    # 40 runs of 600 epochs: c matters for two starts only
         alt="Left: the eight first-layer weights of the network against the epoch, coloured by hidden unit. "
             "Right: the data and the decision regions of the trained network")
 

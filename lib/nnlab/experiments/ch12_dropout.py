@@ -175,9 +175,10 @@ def mc_view(d, log2_K):
     return {**d, "K": 2 ** log2_K, "mc": mc, "rms": float(np.sqrt(np.mean((mc - d["scaled"]) ** 2)))}
 
 
-def mc_average_compute(log2_K=4, p_drop=0.5):
-    """mc_view(mc_masks_compute(p_drop), log2_K): see those two."""
-    return mc_view(mc_masks_compute(p_drop), log2_K)
+def mc_average_compute(log2_K=4, p_drop=0.5, *, masks=mc_masks_compute):
+    """mc_view(masks(p_drop), log2_K): see mc_masks_compute and mc_view (the experiment hands over a
+    masks that computes each p_drop once)."""
+    return mc_view(masks(p_drop), log2_K)
 
 
 def same_side(d):
@@ -238,18 +239,12 @@ def mc_average_update(d, art):
 
 
 def mc_average():
-    trained = {}                       # this experiment's masks and thinned outputs, one entry per p_drop
-
-    def compute(log2_K=4, p_drop=0.5):
-        if p_drop not in trained:
-            trained[p_drop] = mc_masks_compute(p_drop)
-        return mc_view(trained[p_drop], log2_K)
-
     return Experiment(
         "The average of K random thinned networks against the test-mode (scaled) network",
         [slider("log2_K", 0, MC_MAX_LOG2, 1, 4, label="log2 K (number of masks)", static=(0, 2, 4, 6, 9)),
          dropdown("p_drop", [0.25, 0.5], 0.5, label="p_drop")],
-        compute, mc_average_draw, figsize=(9.5, 4), update=mc_average_update, warm=True,
+        mc_average_compute, mc_average_draw, figsize=(9.5, 4), update=mc_average_update, warm=True,
+        stages={"masks": (mc_masks_compute, ("p_drop",))},     # the thinned networks, once per p_drop
         alt="Left: the running average of K thinned networks' outputs at four points, against K on a log "
             "axis, each with its test-mode output as a dashed line. Right: for 100 "
             "points, the average of K thinned networks' outputs against the test-mode output")

@@ -5,28 +5,24 @@
         exercises/source/<a>/<a>.ipynb and write the student versions to exercises/release/<a>/<a>.ipynb
         (or to DIR/<a>/<a>.ipynb).
 
-    python tools/exercises.py grade SUBMISSIONS --out OUT [--jobs N] [--cell-timeout S] [--timeout S]
-        Grade SUBMISSIONS/<student_id>/<assignment>.ipynb (one notebook per student per exercise) with
-        nbgrader autograde, hidden tests included, into OUT/scores.csv (one row per submission),
-        OUT/questions.csv (one row per test cell) and OUT/feedback/<student_id>/ (nbgrader's HTML
-        feedback per exercise and a summary.md). Submissions are copied, never changed.
+    python tools/exercises.py grade SUBMISSIONS --out OUT [--jobs 2] [--cell-timeout S] [--timeout S]
+                                    [--memory-mb M] [--only A ...] [--no-sandbox]
+        Grade SUBMISSIONS/<student_id>/<assignment>.ipynb (one notebook per student per exercise),
+        hidden tests included, into OUT/scores.csv (one row per submission), OUT/questions.csv (one
+        row per test cell) and OUT/feedback/<student_id>/ (<exercise>.html and summary.md).
 
-Isolation: each notebook runs in its own kernel with a per-cell timeout (an infinite loop is
-interrupted; the other cells still score). Grading runs in a few long-lived worker processes
-(importing nbgrader costs seconds); a submission that takes longer than --timeout in all has its
-worker killed (with its kernel) and replaced, so it cannot hold up the others.
+Grading (tools/grading/) never runs a student's code in this process and never trusts a file the
+student could write: each submission is read once, rebuilt from the release notebook (only the
+solution cells' sources are the student's), and each question gets a fresh bubblewrap sandbox that
+defines the student's functions; this process runs the tests and compares with the course package,
+calling the functions in the sandbox with plain data over a pipe. nbgrader is used for `release`
+only. Without bubblewrap, `grade` refuses unless --no-sandbox is given.
 """
 import argparse
-import csv
-import html
-import json
 import os
-import queue
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -34,8 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "exercises"
 SOURCE = EXERCISES / "source"
 RELEASE = EXERCISES / "release"
-MAX_OUTPUT_CHARS = 20_000   # per cell, in the feedback; more is cut and flagged output_truncated
-TRUNCATION_MARK = "... Output truncated ..."
 
 
 def assignments():
@@ -45,28 +39,25 @@ def assignments():
 
 def _env():
     env = dict(os.environ)
-    bindir = str(Path(sys.executable).parent)  # nbgrader calls `alembic` from PATH when it makes a gradebook
+    bindir = str(Path(sys.executable).parent)  # nbgrader calls `alembic` from PATH (its gradebook)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     env.pop("NNLAB_STATIC", None)
     env.setdefault("MPLBACKEND", "Agg")
     return env
 
 
-def _make_course(folder, names, cell_timeout=None):
+def _make_course(folder, names):
     """A scratch nbgrader course folder: config and the sources of the given assignments."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    config = (EXERCISES / "nbgrader_config.py").read_text()
-    if cell_timeout is not None:
-        config += f"\nc.Execute.timeout = {int(cell_timeout)}\n"
-    (folder / "nbgrader_config.py").write_text(config)
+    (folder / "nbgrader_config.py").write_text((EXERCISES / "nbgrader_config.py").read_text())
     for name in names:
         shutil.copytree(SOURCE / name, folder / "source" / name, dirs_exist_ok=True)
     return folder
 
 
 def _api(course):
-    """An nbgrader API object for a course folder (imports nbgrader: slow, so only in workers)."""
+    """An nbgrader API object for a course folder (imports nbgrader: slow, so only when releasing)."""
     os.environ["PATH"] = _env()["PATH"]
     from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config, PyFileConfigLoader
@@ -102,252 +93,78 @@ def release(names, out):
             print(f"released {dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest}")
 
 
-# ---------------------------------------------------------------- grading: the worker side
+# ---------------------------------------------------------------- grading
 
-def _cells_by_id(nb):
-    return {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in nb["cells"]
-            if c["metadata"].get("nbgrader", {}).get("grade_id")}
-
-
-def _source(cell):
-    s = cell.get("source", "")
-    return ("".join(s) if isinstance(s, list) else s).strip()
-
-
-def _tampering(submission, released):
-    """Flags for nbgrader cells that the student deleted (cells_missing) or changed (cells_edited)."""
-    sub, rel = _cells_by_id(submission), _cells_by_id(released)
-    flags = []
-    if set(rel) - set(sub):
-        flags.append("cells_missing")
-    locked = [g for g, c in rel.items() if c["metadata"]["nbgrader"].get("locked") and g in sub]
-    if any(_source(sub[g]) != _source(rel[g]) for g in locked):
-        flags.append("cells_edited")
-    return flags
+NO_SANDBOX_WARNING = """\
+grading WITHOUT a sandbox (--no-sandbox): each student's code runs as {user} in a plain child
+process. It can read and write whatever {user} can: the exercise sources with their solutions and
+hidden tests, the other submissions, the output folder, the repository and the package on disk; it
+has the network, and a process it starts can outlive the grader. Scores are still computed here,
+outside the student's code, with the per-cell and per-question time limits. Use this only for
+submissions you trust."""
 
 
-def _hide_tests(cell):
-    """Drop the hidden-test region from a test cell's source and its error's traceback (which would
-    quote those lines), so the feedback can go back to students."""
-    lines, inside = [], False
-    for line in cell.source.splitlines():
-        if "### BEGIN HIDDEN TESTS" in line:
-            inside = True
-            lines.append("# (hidden tests)")
-        elif "### END HIDDEN TESTS" in line:
-            inside = False
-        elif not inside:
-            lines.append(line)
-    cell.source = "\n".join(lines)
-    for out in cell.get("outputs", []):
-        if out.output_type == "error":
-            out.traceback = [f"{out.get('ename', '')}: {out.get('evalue', '')}"]
+def find_submissions(folder, names):
+    """(student, assignment, path) for every SUBMISSIONS/<student>/<assignment>.ipynb; others reported.
+    Folder names are used literally (no glob), whatever characters they hold."""
+    jobs, ignored = [], []
+    for student_dir in sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for nb in sorted(p for p in student_dir.iterdir() if p.suffix == ".ipynb" and p.is_file()):
+            (jobs if nb.stem in names else ignored).append((student_dir.name, nb.stem, nb))
+    return jobs, ignored
 
 
-def _inspect_autograded(nb):
-    """Flags and per-test messages from an autograded notebook; cut over-long outputs and hide the
-    hidden tests in place (the scores are already in the gradebook)."""
-    flags, messages, truncated = set(), {}, False
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            _hide_tests(cell)
-        for out in cell.get("outputs", []):
-            if out.output_type == "stream":
-                if TRUNCATION_MARK in out.text:
-                    truncated = True
-                if len(out.text) > MAX_OUTPUT_CHARS:
-                    out.text = out.text[:MAX_OUTPUT_CHARS] + "\n" + TRUNCATION_MARK + "\n"
-                    truncated = True
-            elif out.output_type == "error":
-                name = out.get("ename", "")
-                if name == "CellTimeoutError" or name == "KeyboardInterrupt":
-                    flags.add("timeout")
-                elif name == "SystemExit":
-                    flags.add("system_exit")
-                elif meta.get("grade") and name == "NameError":
-                    flags.add("name_error")
-                elif meta.get("grade") and name == "NotImplementedError":
-                    flags.add("not_implemented")
-                if meta.get("grade"):
-                    messages[meta["grade_id"]] = f"{name}: {out.get('evalue', '')}"[:1500]
-            else:
-                for key, value in list(out.get("data", {}).items()):
-                    if isinstance(value, str) and len(value) > MAX_OUTPUT_CHARS:
-                        out["data"][key] = value[:MAX_OUTPUT_CHARS] + TRUNCATION_MARK
-                        truncated = True
-    if truncated:
-        flags.add("output_truncated")
-    return flags, messages
-
-
-def _grade_one(api, course, released, job):
-    """Autograde one submission in the worker's course folder; return a result dict."""
-    import nbformat
-    from nbgrader.api import Gradebook, MissingEntry
-
-    student, name = job["student"], job["assignment"]
-    rel = nbformat.read(str(released[name]), as_version=4)
-    result = {"student": student, "exercise": name, "flags": [], "scores": {}, "messages": {}, "feedback": None,
-              "max": {g: c.metadata.nbgrader["points"] for g, c in _cells_by_id(rel).items()
-                      if c.metadata.nbgrader.get("grade")}}
+def _read_plain_file(path):
+    """A submission's bytes; None for a symbolic link (it could point at a source notebook)."""
+    path = Path(path)
+    if path.is_symlink() or path.parent.is_symlink():
+        return None
     try:
-        sub = nbformat.read(job["path"], as_version=4)
-    except Exception as err:  # not a notebook at all
-        result["flags"].append("invalid_notebook")
-        result["messages"]["*"] = f"{type(err).__name__}: {err}"[:500]
-        return result
-    result["flags"] += _tampering(sub, rel)
-    for sub_dir in ("submitted", "autograded", "feedback"):
-        shutil.rmtree(Path(course) / sub_dir / student / name, ignore_errors=True)
-    dest = Path(course) / "submitted" / student / name / f"{name}.ipynb"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(job["path"], dest)
-    outcome = api.autograde(name, student, force=True, create=True)
-    if not outcome["success"]:
-        log = (outcome.get("log") or "") + (outcome.get("error") or "")
-        if "DeadKernel" in log or "Kernel died" in log:
-            result["flags"].append("kernel_died")
-        elif "CellTimeoutError" in log or "UnresponsiveKernelError" in log:  # it ignored the interrupt
-            result["flags"].append("timeout")
-        else:
-            result["flags"].append("grading_error")
-        result["messages"]["*"] = log.strip().splitlines()[-1][:500] if log.strip() else "autograde failed"
-        return result
-    with Gradebook(api.coursedir.db_url) as gb:
-        try:
-            nb_sub = gb.find_submission_notebook(name, name, student)
-            result["scores"] = {g.name: float(g.score) for g in nb_sub.grades}
-        except MissingEntry:
-            result["flags"].append("grading_error")
-    graded = Path(course) / "autograded" / student / name / f"{name}.ipynb"
-    nb = nbformat.read(str(graded), as_version=4)
-    flags, result["messages"] = _inspect_autograded(nb)
-    result["flags"] += sorted(flags)
-    nbformat.write(nb, str(graded))
-    fb = api.generate_feedback(name, student, force=True)
-    page = Path(course) / "feedback" / student / name / f"{name}.html"
-    if fb["success"] and page.is_file():
-        result["feedback"] = str(page)
-    return result
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
 
 
-def worker_main(course, template, names, cell_timeout):
-    """Serve grading jobs: one JSON line per job on stdin; the result is written to job['result'].
+def grade(submissions, out, *, jobs=2, cell_timeout=10, timeout=60, only=None, sandboxed=True, memory_mb=2048):
+    """Grade every submission into OUT (see the module's docstring); returns the scores.csv rows."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import nnlab.checks  # noqa: F401  (the references, imported before any student code)
+    from grading import core, sandbox
 
-    The first worker generates the assignments (and their gradebook) into ``template``; the others
-    wait for it and copy that course folder instead of generating again (it takes seconds).
-    """
-    course, template = Path(course), Path(template)
-    if not (template / "READY").exists() and not course.name.startswith("worker0-1"):
-        while not (template / "READY").exists():
-            time.sleep(0.1)
-    if (template / "READY").exists():
-        shutil.copytree(template, course, ignore=shutil.ignore_patterns("READY"))
-        _make_course(course, names, cell_timeout)
-        api = _api(course)
-        released = {name: course / "release" / name / f"{name}.ipynb" for name in names}
+    if sandboxed:
+        ok, why = sandbox.available()
+        if not ok:
+            raise SystemExit(f"grade: refusing to grade without a sandbox: {why}.\n"
+                             "Install Debian's bubblewrap (apt-get install bubblewrap), or pass --no-sandbox to "
+                             "grade anyway (read what it exposes in exercises/README.md).")
     else:
-        _make_course(course, names, cell_timeout)
-        api = _api(course)
-        released = _generate(api, course, names)
-        shutil.copytree(course, template, ignore=shutil.ignore_patterns("submitted", "autograded", "feedback"))
-        (template / "READY").write_text("ok")
-    (course / "READY").write_text("ok")
-    for line in sys.stdin:
-        job = json.loads(line)
-        try:
-            result = _grade_one(api, course, released, job)
-        except Exception as err:  # report, never die: the next submission must still be graded
-            result = {"student": job["student"], "exercise": job["assignment"], "flags": ["grading_error"],
-                      "scores": {}, "messages": {"*": f"{type(err).__name__}: {err}"[:500]}, "feedback": None}
-        if result.get("feedback"):
-            dest = Path(job["feedback_dir"]) / f"{job['assignment']}.html"
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(result["feedback"], dest)
-            result["feedback"] = str(dest)
-        tmp = job["result"] + ".tmp"
-        Path(tmp).write_text(json.dumps(result))
-        os.replace(tmp, job["result"])
-
-
-# ---------------------------------------------------------------- grading: the parent side
-
-def _kill_tree(proc):
-    import psutil
-
-    try:
-        parent = psutil.Process(proc.pid)
-        family = parent.children(recursive=True) + [parent]
-    except psutil.NoSuchProcess:
-        family = []
-    for p in family:
-        try:
-            p.kill()
-        except psutil.NoSuchProcess:
-            pass
-    proc.wait()
-
-
-class Worker:
-    """A grading process with its own scratch course folder and gradebook."""
-
-    def __init__(self, scratch, index, names, cell_timeout):
-        self.names, self.cell_timeout, self.scratch, self.index = names, cell_timeout, Path(scratch), index
-        self.generation = 0
-        self.start()
-
-    def start(self):
-        self.generation += 1
-        self.course = self.scratch / f"worker{self.index}-{self.generation}"
-        self.log = open(self.scratch / f"worker{self.index}-{self.generation}.log", "w")
-        cmd = [sys.executable, str(Path(__file__).resolve()), "_worker", str(self.course),
-               str(self.scratch / "template"), str(self.cell_timeout), *self.names]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT,
-                                     text=True, env=_env(), cwd=str(self.scratch))
-
-    def wait_ready(self, timeout=600):
-        end = time.monotonic() + timeout
-        while not (self.course / "READY").exists():
-            if self.proc.poll() is not None or time.monotonic() > end:
-                raise RuntimeError(f"grading worker failed to start; see {self.log.name}:\n"
-                                   + Path(self.log.name).read_text()[-3000:])
-            time.sleep(0.1)
-
-    def run(self, job, timeout):
-        """Send one job; return its result, or "grading_timeout" / "worker_died"."""
-        if self.proc is None:  # killed after the previous job: start afresh (a few seconds)
-            self.start()
-            self.wait_ready()
-        self.proc.stdin.write(json.dumps(job) + "\n")
-        self.proc.stdin.flush()
-        end = time.monotonic() + timeout
-        result = Path(job["result"])
-        while not result.exists():
-            if self.proc.poll() is not None or time.monotonic() > end:
-                died = self.proc.poll() is not None
-                self.stop()
-                return "worker_died" if died else "grading_timeout"
-            time.sleep(0.05)
-        return json.loads(result.read_text())
-
-    def stop(self):
-        """Kill the worker and everything it started (the student's kernel too)."""
-        _kill_tree(self.proc)
-        self.log.close()
-        self.proc = None
-
-    def close(self):
-        if self.proc is None:
-            return
-        try:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=30)
-        except Exception:
-            _kill_tree(self.proc)
-        self.log.close()
+        import getpass
+        print(NO_SANDBOX_WARNING.format(user=getpass.getuser()), file=sys.stderr)
+    start = time.monotonic()
+    names = [a for a in assignments() if not only or a in only]
+    found, ignored = find_submissions(submissions, names)
+    for student, name, path in ignored:
+        print(f"ignored {path}: not an exercise name ({', '.join(names)})", file=sys.stderr)
+    needed = sorted({name for _, name, _ in found})
+    exercises = {n: core.load_exercise(n, SOURCE / n / f"{n}.ipynb", RELEASE / n / f"{n}.ipynb") for n in needed}
+    todo = [core.Job(student, name, _read_plain_file(path)) for student, name, path in found]   # copied first
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    n_questions = sum(len(exercises[j.exercise].questions) for j in todo)
+    print(f"grading {len(todo)} submission(s) ({n_questions} questions) of {len(needed)} exercise(s), "
+          f"{jobs} at a time, each question in its own {'sandbox' if sandboxed else 'process'}", file=sys.stderr)
+    settings = core.Settings(cell_timeout=cell_timeout, question_timeout=timeout, sandboxed=sandboxed,
+                             limits={"memory_mb": memory_mb, "cpu_seconds": int(timeout) + 5} if sandboxed else {})
+    results = core.grade_all(todo, exercises, settings, workers=jobs,
+                             progress=lambda done, r: _progress(done, len(todo),
+                                                                f"{r['student']}/{r['exercise']}: {core.status(r)}",
+                                                                start))
+    rows = core.write_reports(out, results, exercises)
+    print(f"graded {len(results)} submission(s) in {time.monotonic() - start:.1f} s -> {out / 'scores.csv'}",
+          file=sys.stderr)
+    return rows
 
 
 def _progress(done, total, label, start):
@@ -361,133 +178,6 @@ def _progress(done, total, label, start):
     sys.stderr.flush()
 
 
-def find_submissions(folder, names):
-    """(student, assignment, path) for every SUBMISSIONS/<student>/<assignment>.ipynb; others reported."""
-    jobs, ignored = [], []
-    for student_dir in sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for nb in sorted(student_dir.glob("*.ipynb")):
-            (jobs if nb.stem in names else ignored).append((student_dir.name, nb.stem, nb))
-    return jobs, ignored
-
-
-def grade(submissions, out, *, jobs=None, cell_timeout=10, timeout=120, only=None):
-    start = time.monotonic()
-    names = [a for a in assignments() if not only or a in only]
-    found, ignored = find_submissions(submissions, names)
-    for student, name, path in ignored:
-        print(f"ignored {path}: not an exercise name ({', '.join(names)})", file=sys.stderr)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    needed = sorted({name for _, name, _ in found})
-    results = []
-    if found:
-        n_workers = max(1, min(jobs or os.cpu_count() or 1, len(found)))
-        scratch = Path(tempfile.mkdtemp(prefix="nnlab-grade-"))
-        todo = queue.Queue()
-        for i, item in enumerate(found):
-            todo.put((i, item))
-        lock = threading.Lock()
-        done = [0]
-        print(f"grading {len(found)} submission(s) of {len(needed)} exercise(s) with {n_workers} worker(s); "
-              f"scratch folder {scratch}", file=sys.stderr)
-        workers = [Worker(scratch, k, needed, cell_timeout) for k in range(n_workers)]
-
-        def serve(worker):
-            worker.wait_ready()
-            while True:
-                try:
-                    i, (student, name, path) = todo.get_nowait()
-                except queue.Empty:
-                    return
-                job = {"student": student, "assignment": name, "path": str(path.resolve()),
-                       "feedback_dir": str((out / "feedback" / student).resolve()),
-                       "result": str(scratch / f"result-{i}.json")}
-                t0 = time.monotonic()
-                res = worker.run(job, timeout)
-                if isinstance(res, str):
-                    res = {"student": student, "exercise": name, "flags": [res], "scores": {}, "feedback": None,
-                           "messages": {"*": f"grading stopped after {time.monotonic() - t0:.0f} s" if
-                                        res == "grading_timeout" else "the grading process died"}}
-                res["seconds"] = round(time.monotonic() - t0, 1)
-                with lock:
-                    results.append(res)
-                    done[0] += 1
-                    _progress(done[0], len(found), f"{student}/{name}: {_status(res)}", start)
-
-        threads = [threading.Thread(target=serve, args=(w,)) for w in workers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        for w in workers:
-            w.close()
-        shutil.rmtree(scratch, ignore_errors=True)
-    maxima = _maxima(needed)
-    _write_reports(out, results, maxima)
-    print(f"graded {len(results)} submission(s) in {time.monotonic() - start:.1f} s -> {out / 'scores.csv'}",
-          file=sys.stderr)
-    return results
-
-
-def _maxima(names):
-    """{assignment: {test grade_id: points}} read from the sources (no nbgrader import needed)."""
-    maxima = {}
-    for name in names:
-        nb = json.loads((SOURCE / name / f"{name}.ipynb").read_text())
-        maxima[name] = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"]["points"]
-                        for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")}
-    return maxima
-
-
-def _status(res):
-    return "+".join(res["flags"]) if res["flags"] else "ok"
-
-
-def _write_reports(out, results, maxima):
-    results = sorted(results, key=lambda r: (r["student"], r["exercise"]))
-    rows, qrows = [], []
-    for r in results:
-        qmax = maxima[r["exercise"]]
-        scores = {g: r["scores"].get(g, 0.0) for g in qmax}
-        total = sum(scores.values())
-        rows.append({"student": r["student"], "exercise": r["exercise"],
-                     "points": ";".join(f"{g}={_num(scores[g])}/{_num(qmax[g])}" for g in qmax),
-                     "total": _num(total), "max": _num(sum(qmax.values())), "status": _status(r)})
-        for g in qmax:
-            qrows.append({"student": r["student"], "exercise": r["exercise"], "question": g,
-                          "score": _num(scores[g]), "max": _num(qmax[g])})
-        r["_scores"], r["_total"] = scores, total
-    for path, data, fields in [(out / "scores.csv", rows, ["student", "exercise", "points", "total", "max", "status"]),
-                               (out / "questions.csv", qrows, ["student", "exercise", "question", "score", "max"])]:
-        with open(path, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=fields)
-            w.writeheader()
-            w.writerows(data)
-    for student in sorted({r["student"] for r in results}):
-        mine = [r for r in results if r["student"] == student]
-        lines = [f"# Feedback for {student}", "", "| exercise | points | status |", "|---|---|---|"]
-        for r in mine:
-            lines.append(f"| {r['exercise']} | {_num(r['_total'])} / {_num(sum(maxima[r['exercise']].values()))} "
-                         f"| {_status(r)} |")
-        for r in mine:
-            lines += ["", f"## {r['exercise']}", ""]
-            for g, pts in maxima[r["exercise"]].items():
-                lines.append(f"- `{g}`: {_num(r['_scores'][g])} / {_num(pts)}")
-                if g in r.get("messages", {}):
-                    lines.append("  ```\n  " + r["messages"][g].replace("\n", "\n  ") + "\n  ```")
-            if "*" in r.get("messages", {}):
-                lines.append(f"- grading: {html.escape(r['messages']['*'])}")
-            if r.get("feedback"):
-                lines.append(f"- full feedback: [{r['exercise']}.html]({r['exercise']}.html)")
-        dest = out / "feedback" / student / "summary.md"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text("\n".join(lines) + "\n")
-
-
-def _num(x):
-    return f"{x:g}"
-
-
 # ---------------------------------------------------------------- command line
 
 def main(argv=None):
@@ -499,15 +189,14 @@ def main(argv=None):
     p = sub.add_parser("grade", help="grade SUBMISSIONS/<student_id>/<assignment>.ipynb")
     p.add_argument("submissions")
     p.add_argument("--out", required=True)
-    p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: number of CPUs)")
-    p.add_argument("--cell-timeout", type=int, default=10, help="seconds per cell (default 10)")
-    p.add_argument("--timeout", type=float, default=120, help="seconds per submission in all (default 120)")
+    p.add_argument("--jobs", type=int, default=2, help="questions graded at a time (default 2)")
+    p.add_argument("--cell-timeout", type=float, default=10,
+                   help="seconds per definition cell and per question's test (default 10)")
+    p.add_argument("--timeout", type=float, default=60, help="seconds per question in all (default 60)")
+    p.add_argument("--memory-mb", type=int, default=2048, help="address-space limit of a sandbox (default 2048)")
     p.add_argument("--only", nargs="*", help="grade only these assignments")
-    w = sub.add_parser("_worker")
-    w.add_argument("course")
-    w.add_argument("template")
-    w.add_argument("cell_timeout", type=int)
-    w.add_argument("names", nargs="+")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run student code without bubblewrap (it can then read and change this machine)")
     args = parser.parse_args(argv)
     if args.command == "release":
         unknown = set(args.names) - set(assignments())
@@ -517,10 +206,10 @@ def main(argv=None):
     elif args.command == "grade":
         if not Path(args.submissions).is_dir():
             parser.error(f"SUBMISSIONS must be a folder of <student_id>/<assignment>.ipynb, got {args.submissions}")
+        if args.jobs < 1:
+            parser.error(f"--jobs must be at least 1, got {args.jobs}")
         grade(args.submissions, args.out, jobs=args.jobs, cell_timeout=args.cell_timeout, timeout=args.timeout,
-              only=args.only)
-    else:
-        worker_main(args.course, args.template, args.names, args.cell_timeout)
+              only=args.only, sandboxed=not args.no_sandbox, memory_mb=args.memory_mb)
 
 
 if __name__ == "__main__":

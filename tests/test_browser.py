@@ -218,3 +218,35 @@ def test_landing_page_loads_locally_and_lists_the_chapters(server, browser_conte
     assert not log.off_site(), log.off_site()
     assert not log.errors, log.errors
     page.close()
+
+
+def test_playground_scenarios_are_built_and_respond(server, browser_context):
+    """Chapter 15: the static lab's picture, and every scenario's run and epoch controls change its picture."""
+    pages = sorted(SITE.glob("chapters/15_*.html"))
+    if not pages:
+        pytest.skip(f"no playground page in {SITE / 'chapters'}")
+    page = browser_context.new_page()
+    log = PageLog(browser_context, page)
+    page.goto(f"{server}/{pages[0].relative_to(SITE).as_posix()}", wait_until="load")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("div.nnlab-playground img").count() == 1
+    scenarios = page.locator("div.nnlab-experiment")
+    assert scenarios.count() == 7, scenarios.count()
+    for i in range(scenarios.count()):
+        exp = scenarios.nth(i)
+        exp.scroll_into_view_if_needed()
+        img = exp.locator("img").first
+        run, epoch = exp.locator("select[data-control]").first, exp.locator("input[data-control]").first
+        before = img.get_attribute("src")
+        last = epoch.get_attribute("value")
+        epoch.evaluate("el => { el.value = '0'; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+        assert img.get_attribute("src") != before, f"scenario {i}: the epoch scrubber did not change the picture"
+        epoch.evaluate("(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }", last)
+        assert img.get_attribute("src") == before
+        run.select_option(index=0)                           # the other run, at the last epoch
+        assert img.get_attribute("src") != before, f"scenario {i}: the run did not change the picture"
+        assert img.evaluate("el => el.decode().then(() => el.naturalWidth)") > 0
+    page.screenshot(path=str(SHOTS / "nnlab_site_playground.png"))
+    assert not log.off_site(), log.off_site()
+    assert not log.errors, log.errors
+    page.close()

@@ -227,8 +227,8 @@ def test_playground_scenarios_are_built_and_respond(server, browser_context):
         pytest.skip(f"no playground page in {SITE / 'chapters'}")
     page = browser_context.new_page()
     log = PageLog(browser_context, page)
-    page.goto(f"{server}/{pages[0].relative_to(SITE).as_posix()}", wait_until="load")
-    page.wait_for_load_state("networkidle")
+    page.goto(f"{server}/{pages[0].relative_to(SITE).as_posix()}", wait_until="load", timeout=120_000)
+    page.wait_for_load_state("networkidle", timeout=120_000)   # the heaviest page: seven recorded runs
     assert page.locator("div.nnlab-playground img").count() == 1
     scenarios = page.locator("div.nnlab-experiment")
     assert scenarios.count() == 7, scenarios.count()

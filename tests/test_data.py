@@ -162,3 +162,43 @@ def test_digits_returns_fresh_arrays():
     X1[0, 0], y1[0] = 99.0, 99
     X2, y2 = data.digits()
     assert X2[0, 0] != 99.0 and y2[0] != 99
+
+
+# ---------------------------------------------------------------- input features
+def test_features_are_the_plain_numpy_expressions(rng):
+    X = rng.normal(size=(30, 2))
+    x1, x2 = X[:, 0], X[:, 1]
+    expected = {"x1": x1, "x2": x2, "x1^2": x1 ** 2, "x2^2": x2 ** 2, "x1*x2": x1 * x2,
+                "sin(x1)": np.sin(x1), "sin(x2)": np.sin(x2)}
+    assert list(data.FEATURES) == list(expected)
+    F = data.features(X, tuple(expected))
+    assert F.shape == (30, 7) and F.dtype == float
+    np.testing.assert_array_equal(F, np.column_stack(list(expected.values())))    # bit for bit
+    np.testing.assert_array_equal(data.features(X, ["x1*x2", "x1"]), np.c_[x1 * x2, x1])   # in the order asked
+    np.testing.assert_array_equal(data.features(X, ("x2",)), X[:, 1:])
+
+
+def test_features_of_one_input_take_names_on_x1(rng):
+    X = rng.uniform(-1, 1, size=(12, 1))
+    F = data.features(X, ("x1", "x1^2", "sin(x1)"))
+    np.testing.assert_array_equal(F, np.c_[X[:, 0], X[:, 0] ** 2, np.sin(X[:, 0])])
+    with pytest.raises(ValueError, match=r"^names must be features of x1 only for X of shape \(12, 1\)"):
+        data.features(X, ("x1", "x1*x2"))
+
+
+@pytest.mark.parametrize("X, names, error, message", [
+    (np.ones((4, 2)), ("x3",), ValueError, r"^names must be feature names from \['x1', .*got 'x3'"),
+    (np.ones((4, 2)), ("x1", "X1"), ValueError, "^names must be feature names from .*got 'X1'"),
+    (np.ones((4, 2)), ("x1", 1), ValueError, "^names must be feature names from .*got 1"),
+    (np.ones((4, 2)), (), ValueError, "^names must list at least one feature"),
+    (np.ones((4, 2)), "x1", TypeError, "^names must be a tuple or list"),
+    (np.ones((4, 2)), None, TypeError, "^names must be a tuple or list"),
+    (np.ones(4), ("x1",), ValueError, r"^X must be 2-D with shape \(N, D\), got shape \(4,\)"),
+    (np.ones((4, 3)), ("x1",), ValueError, r"^X must hold the raw inputs x1, x2 .*got shape \(4, 3\)"),
+    (np.ones((4, 2, 1)), ("x1",), ValueError, "^X must be 2-D"),
+    ("abc", ("x1",), TypeError, "^X must be an array of numbers"),
+    (np.array([[1.0, np.nan]]), ("x1",), ValueError, "^X contains NaN"),
+])
+def test_features_refuse_bad_names_and_shapes(X, names, error, message):
+    with pytest.raises(error, match=message):
+        data.features(X, names)

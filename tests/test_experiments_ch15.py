@@ -65,6 +65,14 @@ def test_features_are_the_columns_the_network_sees():
     assert r.model.layers[0].in_features == 4
 
 
+def test_the_regression_keeps_every_feature_of_x1():
+    r = run(dataset="regression", output="linear + squared error", features=("x1", "x1^2", "sin(x1)", "x2", "x2^2"))
+    x = r.X_train_raw[:, 0]
+    np.testing.assert_array_equal(r.X_train, np.c_[x, x ** 2, np.sin(x)])
+    assert r.model.layers[0].in_features == 3
+    assert "nnlab.data.features(X_train, ('x1', 'x1^2', 'sin(x1)'))" in r.code()
+
+
 def test_hidden_layers_and_units_build_those_dense_layers():
     assert [l.out_features for l in layers_of(run(hidden=(3, 8, 1)).model, nnlab.Dense)] == [3, 8, 1, 1]
     assert [l.out_features for l in layers_of(run(hidden=()).model, nnlab.Dense)] == [1]
@@ -101,6 +109,39 @@ def test_batch_norm_adds_a_batch_norm_layer_before_each_hidden_activation():
     assert kinds == ["Dense", "BatchNorm", "Tanh", "Dense", "BatchNorm", "Tanh", "Dense", "Sigmoid"]
     with pytest.raises(ValueError, match="batch_size"):
         pg.Config(**SMALL, batch_norm=True, batch_size=1)
+
+
+def test_batch_norm_with_a_last_batch_of_one_sample_skips_that_batch_and_trains():
+    c = pg.Config(n_points=201, test_fraction=0.5, batch_norm=True, batch_size=10, hidden=(4, 4))
+    r = pg.Run(c)
+    assert len(r.X_train) == 101 and pg.drop_last_of(c)           # 10 batches of 10 and one of 1
+    r.step(3)
+    assert r.epoch == 3 and np.all(np.isfinite(r.train_loss))
+    # the same run by hand: nnlab.fit with drop_last=True, 10 updates an epoch
+    rng, X_train, y_train, X_test, y_test = pg.make_data(c)
+    model = pg.build_model(c, 2, rng)
+    h = nnlab.fit(model, nnlab.data.features(X_train, c.features), y_train[:, None] * 1.0, loss="bce", lr=0.1,
+                  epochs=3, batch_size=10, rng=rng, drop_last=True)
+    assert h.iterations == 30 and h.samples[-1] == 300
+    np.testing.assert_array_equal(params.flatten(model), r.weights())
+    # only where it is needed: without batch norm, or when the last batch holds 2 or more, every batch trains
+    assert not pg.drop_last_of(c.replace(batch_norm=False))
+    assert not pg.drop_last_of(c.replace(batch_size=None))
+    assert not pg.drop_last_of(c.replace(batch_size=25, n_points=204))           # 102 % 25 == 2
+    assert not pg.drop_last_of(c.replace(hidden=()))                # no hidden layer, no batch norm layer
+    pg.Config(**SMALL, batch_norm=True, batch_size=1, hidden=())     # batch norm has nothing to act on: allowed
+
+
+def test_every_config_the_old_check_allowed_keeps_all_its_batches():
+    for n_points in (20, 21, 101, 200, 201, 333, 500, 5000):
+        for test_fraction in (0.1, 0.3, 0.5, 0.9):
+            for batch_size in pg.BATCH_SIZES:
+                n_train = n_points - pg._n_test(pg.Config(n_points=n_points, test_fraction=test_fraction, batch_size=None))
+                if batch_size == 1 or (batch_size or 0) > n_train:    # refused (a batch larger than the data)
+                    continue
+                c = pg.Config(n_points=n_points, test_fraction=test_fraction, batch_size=batch_size, batch_norm=True)
+                refused_before = n_train % (batch_size or n_train) == 1
+                assert pg.drop_last_of(c) == refused_before, (n_points, test_fraction, batch_size)
 
 
 def test_dropout_changes_the_training_curve_and_holds_the_training_loss_up():
@@ -158,7 +199,8 @@ def test_bad_config_values_raise_naming_the_argument():
                           (dict(features=("x3",)), "features"), (dict(dropout=0.95), "dropout"),
                           (dict(batch_size=7), "batch_size"), (dict(seed=-1), "seed"),
                           (dict(dataset="regression"), "output"),
-                          (dict(dataset="regression", features=("x2",), output="linear + squared error"), "features")]:
+                          (dict(dataset="regression", features=("x2",), output="linear + squared error"), "features"),
+                          (dict(n_points=20, test_fraction=0.9, batch_size=5), "batch_size")]:
         with pytest.raises(ValueError, match=f"^{name} must"):
             pg.Config(**changes)
 
@@ -204,11 +246,20 @@ def test_the_reproduction_run_in_a_fresh_process_gives_the_same_final_weights(tm
     lab.step(3)
     regression = run(3, dataset="regression", features=("x1", "x1^2"), output="linear + squared error",
                      hidden=(4,), batch_size=None)
-    for r, name in ((lab, "lab"), (regression, "regression")):
+    last_of_one = run(2, n_points=201, batch_norm=True, dropout=0.3, hidden=(4, 3), batch_size=10,
+                      features=("x2", "x1^2", "sin(x2)"), dataset="circles", seed=5)   # 101 % 10 == 1
+    last_of_one.set(batch_size=None)
+    last_of_one.step(2)
+    for r, name in ((lab, "lab"), (regression, "regression"), (last_of_one, "last_of_one")):
         script = r.code() + f"\nnp.save({str(tmp_path / name)!r}, nnlab.params.flatten(model))\n"
         subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
         np.testing.assert_array_equal(np.load(tmp_path / f"{name}.npy"), r.weights())
     assert lab.code().count("nnlab.fit(") == 2 and "lr=0.3" in lab.code()
+    assert "dropout=0.2" in lab.code() and "drop_last" not in lab.code() and "lambda" not in lab.code()
+    assert "X_train = nnlab.data.features(X_train, ('x1', 'x2', 'sin(x1)', 'x1*x2'))" in lab.code()
+    code = last_of_one.code()
+    assert code.count("drop_last=True") == 1 and "batch_size=10, " in code.split("drop_last=True")[0]
+    assert "batch_norm='before', dropout=0.3)" in code
 
 
 # ---------------------------------------------------------------- what the views show

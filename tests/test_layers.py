@@ -338,3 +338,90 @@ def test_bias_before_batchnorm_gets_no_gradient(rng):
     dense = model.layers[0]
     assert np.max(np.abs(dense.grads["b"])) < 1e-12 * np.max(np.abs(dense.grads["W"])) + 1e-15
     assert np.max(np.abs(dense.grads["W"])) > 1e-3
+
+
+# ---------------------------------------------------------------- mlp(dropout=...)
+def kinds(model):
+    return [type(layer).__name__ for layer in model.layers]
+
+
+def test_mlp_dropout_ends_every_hidden_layer_and_never_the_output(rng):
+    plain = mlp([2, 4, 3, 1], rng=rng, dropout=0.25)
+    assert kinds(plain) == ["Dense", "Tanh", "Dropout", "Dense", "Tanh", "Dropout", "Dense", "Sigmoid"]
+    before = mlp([2, 4, 3, 1], rng=rng, batch_norm="before", dropout=0.25)
+    assert kinds(before) == ["Dense", "BatchNorm", "Tanh", "Dropout", "Dense", "BatchNorm", "Tanh", "Dropout",
+                             "Dense", "Sigmoid"]
+    after = mlp([2, 4, 3, 1], rng=rng, batch_norm="after", dropout=0.25)
+    assert kinds(after) == ["Dense", "Tanh", "BatchNorm", "Dropout", "Dense", "Tanh", "BatchNorm", "Dropout",
+                            "Dense", "Sigmoid"]
+    for model in (plain, before, after):
+        drops = [layer for layer in model.layers if isinstance(layer, Dropout)]
+        assert len(drops) == 2 and all(d.rng is rng and d.p_drop == 0.25 and d.inverted for d in drops)
+    assert kinds(mlp([2, 1], rng=rng, dropout=0.5)) == ["Dense", "Sigmoid"]     # no hidden layer, no dropout
+    for none in (None, 0, 0.0):
+        assert kinds(mlp([2, 4, 1], rng=rng, dropout=none)) == ["Dense", "Tanh", "Dense", "Sigmoid"]
+
+
+def test_mlp_dropout_draws_nothing_at_construction_so_the_weights_stay_those_of_mlp():
+    rng_a, rng_b = np.random.default_rng(7), np.random.default_rng(7)
+    plain = mlp([3, 5, 4, 2], rng=rng_a, batch_norm="before")
+    dropped = mlp([3, 5, 4, 2], rng=rng_b, batch_norm="before", dropout=0.4)
+    for (_, name, p, _), (_, name_d, q, _) in zip(plain.parameters(), dropped.parameters(), strict=True):
+        assert name == name_d
+        np.testing.assert_array_equal(p, q)
+    assert rng_a.random() == rng_b.random()          # the generators stand at the same place afterwards
+
+
+def test_mlp_dropout_masks_come_from_the_shared_generator_in_layer_order():
+    rng = np.random.default_rng(3)
+    model = mlp([2, 4, 3, 1], rng=rng, dropout=0.5)
+    X = np.random.default_rng(4).normal(size=(6, 2))
+    state = rng.bit_generator.state
+    model.forward(X, train=True)
+    masks = [layer.mask for layer in model.layers if isinstance(layer, Dropout)]
+    rng.bit_generator.state = state
+    expected = [(rng.random((6, 4)) < 0.5) / 0.5, (rng.random((6, 3)) < 0.5) / 0.5]
+    for mask, want in zip(masks, expected, strict=True):
+        np.testing.assert_array_equal(mask, want)
+    np.testing.assert_array_equal(model.forward(X, train=False), mlp([2, 4, 3, 1], rng=np.random.default_rng(3))(X))
+
+
+@pytest.mark.parametrize("batch_norm", [None, "before", "after"])
+def test_mlp_with_dropout_passes_a_gradient_check_in_train_mode(batch_norm):
+    """One mask for every evaluation: the shared generator is set back before each forward pass."""
+    from nnlab.gradcheck import numerical_gradient, rel_error
+    rng = np.random.default_rng(11)
+    model = mlp([3, 5, 4, 2], rng=rng, batch_norm=batch_norm, dropout=0.3, output_activation="linear")
+    X, dout = rng.normal(size=(7, 3)), rng.normal(size=(7, 2))
+    state = rng.bit_generator.state
+
+    def forward():
+        rng.bit_generator.state = state
+        return model.forward(X, train=True)
+
+    forward()
+    dX = model.backward(dout)
+    analytic = [g.copy() for _, _, _, g in model.parameters()]
+    f = lambda: float(np.sum(forward() * dout))
+    assert any(np.any(layer.mask == 0) for layer in model.layers if isinstance(layer, Dropout))
+    assert rel_error(dX, numerical_gradient(f, X)) < 1e-7
+    for (layer, name, p, _), g in zip(model.parameters(), analytic, strict=True):
+        if batch_norm == "before" and isinstance(layer, Dense) and name == "b" and layer is not model.layers[-2]:
+            assert np.max(np.abs(g)) < 1e-12                 # a bias before batch norm has no effect
+            continue
+        assert rel_error(g, numerical_gradient(f, p)) < 1e-7, (type(layer).__name__, name)
+
+
+@pytest.mark.parametrize("dropout, error, message", [
+    (1.0, ValueError, r"dropout must be in \[0, 1\), got 1.0"),
+    (-0.1, ValueError, r"dropout must be in \[0, 1\)"),
+    (float("nan"), ValueError, "dropout must be finite"),
+    ("0.5", TypeError, "dropout must be a number"),
+    (True, TypeError, "dropout must be a number"),
+])
+def test_mlp_refuses_a_bad_dropout_before_building_anything(dropout, error, message):
+    rng = np.random.default_rng(0)
+    state = rng.bit_generator.state
+    with pytest.raises(error, match=message):
+        mlp([2, 4, 1], rng=rng, dropout=dropout)
+    assert rng.bit_generator.state == state                 # no weight was drawn

@@ -140,3 +140,16 @@ def test_a_live_change_while_playing_answers_at_once_and_the_run_takes_it_on():
     assert took < 0.5 and lab.playing is False
     assert lab.run.segments[-1][0].lr == 0.05 and lab.run.segments[-1][1] >= 1
     assert lab.run.segments[0][0].lr == 0.1 and "lr=0.05" in lab.run.code()
+
+
+def test_batch_norm_takes_a_batch_size_whose_last_batch_would_hold_one_sample():
+    lab = pg.Playground(n_points=201, test_fraction=0.5, hidden=(4, 4), batch_norm=True, batch_size=None)
+    lab.step(1)
+    w = lab.widget() and lab.widgets
+    w["batch_size"].value = 10                                  # 101 training points: a last batch of 1
+    assert lab.run.config.batch_size == 10 and lab.run.epoch == 1 and "not applied" not in lab._status.value
+    lab.step(1)
+    assert lab.run.epoch == 2 and np.isfinite(lab.run.train_loss[-1])
+    assert "batch_size=10, rng=rng, X_val=X_test, y_val=y_test, drop_last=True" in lab.run.code()
+    w["batch_size"].value = 1                                   # batches of one sample: still refused
+    assert lab.run.config.batch_size == 10 and "not applied: batch_size must be at least 2" in lab._status.value

@@ -246,3 +246,70 @@ def test_momentum_state_follows_the_parameters_not_object_ids(rng):
         np.testing.assert_array_equal(p, q)
     opt.step(mlp([2, 5, 1], rng=rng))          # another model's shapes: the state starts again at zero
     assert [v.shape for v in opt.velocity] == [(2, 5), (5,), (5, 1), (1,)]
+
+
+# ---------------------------------------------------------------- drop_last
+@pytest.mark.parametrize("n, batch_size", [(10, 3), (11, 5), (10, 4), (7, 7), (12, 4), (9, 1)])
+def test_drop_last_trains_on_floor_n_over_b_full_batches_per_epoch(n, batch_size):
+    X, y = blobs(n)
+    steps = []
+    h = fit(mlp([2, 3, 1], rng=np.random.default_rng(0)), X, y, loss="bce", epochs=3, batch_size=batch_size,
+            rng=np.random.default_rng(1), drop_last=True, callback=lambda m, step: steps.append(step))
+    full = n // batch_size
+    assert h.iterations == len(steps) == 3 * full
+    assert np.all(np.diff(h.samples, prepend=0) == batch_size)          # every batch trained is full
+    assert h.samples[-1] == 3 * full * batch_size
+    assert h.epochs == 3 and len(h.train_loss) == 3
+
+
+@pytest.mark.parametrize("batch_size", [3, 4, 5, None])
+def test_drop_last_false_is_the_default_and_keeps_every_batch(batch_size):
+    X, y = blobs(10)
+
+    def run(**kwargs):
+        model = mlp([2, 3, 1], rng=np.random.default_rng(0))
+        return model, fit(model, X, y, loss="bce", epochs=2, batch_size=batch_size, rng=np.random.default_rng(1),
+                          **kwargs)
+
+    (m0, h0), (m1, h1) = run(), run(drop_last=False)
+    assert h0 == h1 and h0.samples[-1] == 20
+    for a, b in zip(params(m0), params(m1)):
+        np.testing.assert_array_equal(a, b)
+    if batch_size in (5, None):                       # nothing to drop: drop_last=True is the same run
+        m2, h2 = run(drop_last=True)
+        assert h2 == h0
+        for a, b in zip(params(m2), params(m0)):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_drop_last_is_the_hand_loop_that_skips_the_incomplete_batch():
+    X, y = blobs(11)
+    model, ref = mlp([2, 4, 1], rng=np.random.default_rng(3)), mlp([2, 4, 1], rng=np.random.default_rng(3))
+    fit(model, X, y, loss="bce", lr=0.3, epochs=3, batch_size=4, rng=np.random.default_rng(4), drop_last=True)
+    opt, loss, order_rng = SGD(0.3), BinaryCrossEntropy(), np.random.default_rng(4)
+    for _ in range(3):
+        for idx in batches(len(X), 4, order_rng):     # one shuffle of all 11 samples per epoch, as before
+            if len(idx) == 4:
+                train_step(ref, loss, opt, X[idx], y[idx])
+    for a, b in zip(params(model), params(ref)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_drop_last_lets_batch_norm_train_when_the_last_batch_would_hold_one_sample():
+    X, y = blobs(11)
+    model = lambda: mlp([2, 4, 1], rng=np.random.default_rng(0), batch_norm="before")
+    with pytest.raises(ValueError, match="X must hold at least 2 samples for BatchNorm in train mode"):
+        fit(model(), X, y, loss="bce", epochs=1, batch_size=5, rng=np.random.default_rng(1))
+    h = fit(model(), X, y, loss="bce", epochs=2, batch_size=5, rng=np.random.default_rng(1), drop_last=True)
+    assert h.iterations == 4 and np.all(np.isfinite(h.train_loss))
+
+
+@pytest.mark.parametrize("value", ["yes", 1, 0, None, 1.0, [True]])
+def test_drop_last_must_be_a_bool(value):
+    X, y = blobs(10)
+    model = mlp([2, 3, 1], rng=np.random.default_rng(0))
+    before = params(model)
+    with pytest.raises(TypeError, match="^drop_last must be True or False"):
+        fit(model, X, y, batch_size=3, rng=np.random.default_rng(1), drop_last=value)
+    for a, b in zip(params(model), before):
+        np.testing.assert_array_equal(a, b)

@@ -2,12 +2,13 @@
 
 X: (n, 2) float; y: (n,) int class labels in {0, 1} (spirals: 0..classes-1).
 One real data set ships with the package: ``digits()``, 1,797 small images of handwritten digits.
+``features(X, names)`` maps raw inputs (x1, x2) to input features such as x1^2 or sin(x2).
 """
 from pathlib import Path
 
 import numpy as np
 
-from ._checks import generator, number
+from ._checks import as_2d, generator, number
 
 
 def _check(n, noise, rng, n_min=2):
@@ -100,6 +101,44 @@ def regression_1d(n=100, *, noise=0.05, rng, target="sine"):
         raise ValueError(f"target must be one of {sorted(TARGETS)}, got {target!r}")
     x = np.sort(rng.uniform(-1, 1, n))
     return x[:, None], (TARGETS[target](x) + noise * rng.normal(size=n))[:, None]
+
+
+# input features of raw inputs (x1, x2), as TensorFlow Playground offers them: name -> f(x1, x2)
+FEATURES = {
+    "x1": lambda x1, x2: x1,
+    "x2": lambda x1, x2: x2,
+    "x1^2": lambda x1, x2: x1 ** 2,
+    "x2^2": lambda x1, x2: x2 ** 2,
+    "x1*x2": lambda x1, x2: x1 * x2,
+    "sin(x1)": lambda x1, x2: np.sin(x1),
+    "sin(x2)": lambda x1, x2: np.sin(x2),
+}
+
+
+def features(X, names):
+    """The input features ``names`` (keys of FEATURES, e.g. ("x1", "x2", "x1*x2")) of raw inputs X:
+    (N, len(names)), column j the feature names[j]. X: (N, 2), or (N, 1) with names on x1 only."""
+    X, names = _check_features(X, names)
+    x1, x2 = X[:, 0], (X[:, 1] if X.shape[1] == 2 else None)
+    return np.column_stack([FEATURES[name](x1, x2) for name in names])
+
+
+def _check_features(X, names):
+    if isinstance(names, (str, bytes)) or not isinstance(names, (tuple, list)):
+        raise TypeError(f"names must be a tuple or list of feature names such as ('x1', 'x2'), got {names!r}")
+    if not names:
+        raise ValueError(f"names must list at least one feature of {list(FEATURES)}, got {names!r}")
+    for name in names:
+        if not isinstance(name, str) or name not in FEATURES:
+            raise ValueError(f"names must be feature names from {list(FEATURES)}, got {name!r}")
+    X = as_2d("X", X)
+    if X.shape[1] not in (1, 2):
+        raise ValueError(f"X must hold the raw inputs x1, x2 with shape (N, 2) or x1 with shape (N, 1), "
+                         f"got shape {X.shape}")
+    if X.shape[1] == 1 and any("x2" in name for name in names):
+        raise ValueError(f"names must be features of x1 only for X of shape {X.shape} (one input), "
+                         f"got {list(names)}")
+    return X, tuple(names)
 
 
 def digits():

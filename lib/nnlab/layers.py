@@ -222,11 +222,15 @@ def _widths(layer):
     return None, None
 
 
-def mlp(sizes, *, rng, activation="tanh", output_activation="sigmoid", init="xavier_uniform", batch_norm=None):
+def mlp(sizes, *, rng, activation="tanh", output_activation="sigmoid", init="xavier_uniform", batch_norm=None,
+        dropout=None):
     """Build Dense/activation layers for sizes like [2, 16, 16, 1].
 
     batch_norm: None, "before" (Dense, BatchNorm, activation: Ioffe & Szegedy's placement) or
     "after" (Dense, activation, BatchNorm) in every hidden layer; never on the output layer.
+    dropout: None (or 0) for no dropout, or p_drop in [0, 1): a Dropout(p_drop, rng=rng) ends every
+    hidden layer (after its activation, and after its BatchNorm with batch_norm="after"); never after
+    the output. The Dropout layers draw their masks from the same generator ``rng`` as the weights.
     """
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
         raise TypeError(f"sizes must be a list of layer widths such as [2, 16, 1], got {sizes!r}")
@@ -236,6 +240,8 @@ def mlp(sizes, *, rng, activation="tanh", output_activation="sigmoid", init="xav
         number(f"sizes[{i}]", n, low=1, integer=True)
     if not (batch_norm is None or (isinstance(batch_norm, str) and batch_norm in ("before", "after"))):
         raise ValueError(f"batch_norm must be None, 'before' or 'after', got {batch_norm!r}")
+    if dropout is not None:
+        number("dropout", dropout, low=0, high=1, high_open=True)
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Dense(n_in, n_out, rng=rng, init=init))
@@ -245,6 +251,8 @@ def mlp(sizes, *, rng, activation="tanh", output_activation="sigmoid", init="xav
         layers.append(get_activation(output_activation if last else activation))
         if batch_norm == "after" and not last:
             layers.append(BatchNorm(n_out))
+        if dropout and not last:                 # Dropout's constructor draws nothing from rng
+            layers.append(Dropout(dropout, rng=rng))
     return Sequential(layers)
 
 

@@ -3,7 +3,8 @@
 ``train_step`` is the math of one update; ``fit`` repeats it over batches and epochs and keeps a
 ``History``. Every control of the course plugs into ``fit``: the optimizer, a weight penalty
 (``L1``/``L2``/``ElasticNet``), gradient clipping (``ClipByValue``/``ClipByNorm``), early stopping
-(``EarlyStopping``), the batch size, and a ``callback`` to look inside the network after each update.
+(``EarlyStopping``), the batch size (``drop_last`` skips an incomplete last batch), and a ``callback``
+to look inside the network after each update.
 Argument checks live in ``_check_fit``, so the loop itself shows only the algorithm.
 """
 import time
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_2d, as_targets, generator, number
+from ._checks import as_2d, as_targets, flag, generator, number
 from .clipping import ClipByNorm, ClipByValue
 from .layers import Sequential, _widths
 from .losses import SoftmaxCrossEntropy, accuracy, get_loss, scorer
@@ -114,10 +115,13 @@ def train_step(model, loss, optimizer, X, y, *, regularizer=None, clip=None):
 
 def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=None, epochs=10, batch_size=None,
         rng, X_val=None, y_val=None, regularizer=None, clip=None, early_stopping=None, shuffle=True,
-        callback=None):
+        drop_last=False, callback=None):
     """Train ``model`` in place and return a History.
 
     X: (N, D); y: (N,) or (N, K). batch_size None = full batch, 1 = stochastic, k = mini-batch.
+    drop_last=True skips each epoch's last batch when it holds fewer than batch_size samples (as
+    PyTorch's DataLoader does; batch norm cannot train on a batch of one). The epoch's losses and
+    accuracies are still measured on all N samples.
     optimizer: an optimizer such as SGD(0.1, momentum=0.9), or give lr for plain SGD(lr) (default 0.1).
     clip: None, ClipByValue(min, max) or ClipByNorm(max_norm). early_stopping: EarlyStopping(patience),
     which needs X_val, y_val. callback(model, step) runs after every update; what it returns is
@@ -125,7 +129,7 @@ def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=None, epochs=10
     """
     X, y, X_val, y_val, loss_fn, optimizer, batch_size = _check_fit(
         model, X, y, loss, optimizer, lr, epochs, batch_size, rng, X_val, y_val, regularizer, clip,
-        early_stopping, callback)
+        early_stopping, drop_last, callback)
     step_loss = getattr(loss_fn, "value_and_grad", loss_fn)   # the targets were checked once, above
     value_of = getattr(loss_fn, "value", None) or (lambda y_hat, t: loss_fn(y_hat, t)[0])
     k = 1 if np.ndim(y) == 2 and y.shape[1] == 1 else 2      # one output unit, or a class per unit
@@ -134,6 +138,8 @@ def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=None, epochs=10
     start, seen = time.perf_counter(), 0
     for epoch in range(epochs):
         for idx in batches(len(X), batch_size, rng, shuffle):
+            if drop_last and len(idx) < batch_size:
+                break                                 # the last batch, incomplete: skipped
             value, norm = train_step(model, step_loss, optimizer, X[idx], y[idx],
                                      regularizer=regularizer, clip=clip)
             seen += len(idx)
@@ -168,7 +174,7 @@ def fit(model, X, y, *, loss="squared_error", optimizer=None, lr=None, epochs=10
 
 
 def _check_fit(model, X, y, loss, optimizer, lr, epochs, batch_size, rng, X_val, y_val, regularizer,
-               clip, early_stopping, callback):
+               clip, early_stopping, drop_last, callback):
     """Every argument check of ``fit``, before any state changes; returns the checked values."""
     if isinstance(model, type) or not (hasattr(model, "forward") and hasattr(model, "parameters")):
         raise TypeError(f"model must be a Sequential (or another model with forward, backward and "
@@ -190,6 +196,7 @@ def _check_fit(model, X, y, loss, optimizer, lr, epochs, batch_size, rng, X_val,
     number("epochs", epochs, low=1, integer=True)
     batch_size = n if batch_size is None else number("batch_size", batch_size, low=1, high=n, integer=True)
     generator("rng", rng)
+    flag("drop_last", drop_last)
     if regularizer is not None and (isinstance(regularizer, type) or not isinstance(regularizer, L2)):
         raise TypeError(f"regularizer must be None or an instance of L1, L2 or ElasticNet, got {regularizer!r}")
     if clip is not None and not isinstance(clip, (ClipByValue, ClipByNorm)):

@@ -23,10 +23,9 @@ import time
 import numpy as np
 
 from .. import data, params, probes
-from ..activations import Activation
 from ..clipping import ClipByNorm, ClipByValue
 from ..experiment import Experiment, dropdown, slider
-from ..layers import Dropout, Sequential, mlp
+from ..layers import mlp
 from ..losses import get_loss
 from ..optim import SGD
 from ..regularizers import L1, L2, ElasticNet
@@ -39,10 +38,7 @@ DATASETS = ("xor", "circles", "moons", "spirals", "blobs", "regression")
 REGIONS = {"xor": (-0.75, 1.75, -0.75, 1.75), "circles": (-1.5, 1.5, -1.5, 1.5),
            "moons": (-1.5, 2.5, -1.5, 2.0), "spirals": (-1.25, 1.25, -1.25, 1.25),
            "blobs": (-2.5, 2.5, -2.5, 2.5), "regression": (-1.1, 1.1, -1.6, 1.6)}
-# each input feature as the numpy expression that computes it from the raw inputs X (N, 2): the lab
-# evaluates these very strings, and the reproduction code prints them
-FEATURES = {"x1": "X[:, 0]", "x2": "X[:, 1]", "x1^2": "X[:, 0] ** 2", "x2^2": "X[:, 1] ** 2",
-            "x1*x2": "X[:, 0] * X[:, 1]", "sin(x1)": "np.sin(X[:, 0])", "sin(x2)": "np.sin(X[:, 1])"}
+FEATURES = tuple(data.FEATURES)                  # the input features of nnlab.data.features, by name
 FEATURE_LABELS = {"x1": "$x_1$", "x2": "$x_2$", "x1^2": "$x_1^2$", "x2^2": "$x_2^2$", "x1*x2": "$x_1x_2$",
                   "sin(x1)": r"$\sin x_1$", "sin(x2)": r"$\sin x_2$"}
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "leaky_relu", "linear")
@@ -95,7 +91,7 @@ class Config:
     @property
     def used_features(self):
         """The features the data set has: the 1-D regression has x1 only."""
-        return tuple(f for f in self.features if not (self.regression and "2" in f))
+        return tuple(f for f in self.features if not (self.regression and "x2" in f))
 
 
 def _choice(name, value, options):
@@ -137,11 +133,13 @@ def _check_config(c):
     _choice("batch_size", c.batch_size, BATCH_SIZES)
     if isinstance(c.seed, bool) or not isinstance(c.seed, (int, np.integer)) or c.seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {c.seed!r}")
-    if c.batch_norm and c.hidden:
-        n_train = c.n_points - _n_test(c)
-        if (c.batch_size or n_train) < 2 or n_train % (c.batch_size or n_train) == 1:
-            raise ValueError(f"batch_size must leave batches of at least 2 samples for batch norm (it needs a "
-                             f"batch mean and variance), got {c.batch_size} with {n_train} training samples")
+    n_train = c.n_points - _n_test(c)
+    if c.batch_size is not None and c.batch_size > n_train:
+        raise ValueError(f"batch_size must be at most the {n_train} training samples of n_points={c.n_points} "
+                         f"with test_fraction={c.test_fraction}, got {c.batch_size}")
+    if c.batch_norm and c.hidden and (c.batch_size or n_train) < 2:
+        raise ValueError(f"batch_size must be at least 2 for batch norm (it needs a batch mean and variance), "
+                         f"got {c.batch_size}")
 
 
 def _number(name, value, low, high):
@@ -155,6 +153,13 @@ def _n_test(c):
     return min(c.n_points - 1, max(1, int(round(c.test_fraction * c.n_points))))
 
 
+def drop_last_of(c):
+    """Whether fit must skip each epoch's last mini-batch: only with batch norm, and only when that
+    batch would hold a single sample (it has no batch variance). Every other run keeps all its batches."""
+    n_train = c.n_points - _n_test(c)
+    return bool(c.batch_norm and c.hidden and c.batch_size is not None and n_train % c.batch_size == 1)
+
+
 def config_from_controls(values, base=None):
     """``base`` (default: Config()) with the lab's widget values (hidden given as 'layers' and 'units' there)."""
     values = dict(values)
@@ -165,9 +170,7 @@ def config_from_controls(values, base=None):
 
 
 # ---------------------------------------------------------------- config -> data, features, network
-def feature_map(X, names):
-    """The input features ``names`` (keys of FEATURES) of raw inputs X (N, 2) or (N, 1): (N, len(names))."""
-    return np.column_stack([eval(FEATURES[f], {"np": np}, {"X": X}) for f in names])  # the printed expressions
+feature_map = data.features      # the input features ``names`` of raw inputs X (N, 2) or (N, 1): (N, len(names))
 
 
 def make_data(config):
@@ -197,21 +200,12 @@ def _data_call(config):
 
 
 def build_model(config, n_in, rng):
-    """The network: nnlab.mlp, or (with dropout) the same layers with Dropout after each hidden activation."""
+    """The network: nnlab.mlp, with batch norm before each hidden activation and dropout after it."""
     out_act = OUTPUTS[config.output][0]
     sizes = [n_in, *config.hidden, 1]
     bn = "before" if config.batch_norm else None
-    model = mlp(sizes, rng=rng, activation=config.activation, output_activation=out_act, init=config.init,
-                batch_norm=bn)
-    if config.dropout and config.hidden:
-        out = []
-        acts = [l for l in model.layers if isinstance(l, Activation)]
-        for layer in model.layers:
-            out.append(layer)
-            if isinstance(layer, Activation) and layer is not acts[-1]:
-                out.append(Dropout(config.dropout, rng=rng))
-        model = Sequential(out)
-    return model
+    return mlp(sizes, rng=rng, activation=config.activation, output_activation=out_act, init=config.init,
+               batch_norm=bn, dropout=config.dropout or None)
 
 
 PENALTY_CLASSES = {"L1": L1, "L2": L2, "elastic net": ElasticNet}
@@ -248,7 +242,7 @@ class Run:
         self.rng, X_train, self.y_train, X_test, self.y_test = make_data(config)
         self.X_train_raw, self.X_test_raw = X_train, X_test
         names = config.used_features
-        self.X_train, self.X_test = feature_map(X_train, names), feature_map(X_test, names)
+        self.X_train, self.X_test = data.features(X_train, names), data.features(X_test, names)
         self.model = build_model(config, len(names), self.rng)
         self.loss = get_loss(OUTPUTS[config.output][1])
         self.t_train, self.t_test = _targets(config, self.y_train), _targets(config, self.y_test)
@@ -290,7 +284,7 @@ class Run:
                 with np.errstate(all="ignore"):
                     h = fit(self.model, self.X_train, self.t_train, loss=self.loss, optimizer=SGD(c.lr),
                             epochs=1, batch_size=c.batch_size, rng=self.rng, X_val=self.X_test,
-                            y_val=self.t_test, regularizer=reg, clip=clip)
+                            y_val=self.t_test, regularizer=reg, clip=clip, drop_last=drop_last_of(c))
                 self.train_loss.append(h.train_loss[0])
                 self.test_loss.append(h.val_loss[0])
                 self.epoch += 1
@@ -335,17 +329,15 @@ def reproduction(config, segments=()):
              f"rng = np.random.default_rng({c.seed})",
              f"X, y = {_data_call(c)}",
              f"X_train, y_train, X_test, y_test = nnlab.data.train_val_split(X, y, val_fraction={c.test_fraction!r}, rng=rng)",
-             "features = lambda X: np.column_stack([" + ", ".join(FEATURES[f] for f in names) + "])"]
+             f"X_train = nnlab.data.features(X_train, {tuple(names)!r})",
+             f"X_test = nnlab.data.features(X_test, {tuple(names)!r})"]
     if not c.regression:
         lines.append("y_train, y_test = y_train[:, None] * 1.0, y_test[:, None] * 1.0")
     bn = ", batch_norm='before'" if c.batch_norm else ""
+    dropout = f", dropout={c.dropout!r}" if c.dropout and c.hidden else ""
     sizes = [len(names), *c.hidden, 1]
     lines.append(f"model = nnlab.mlp({sizes}, rng=rng, activation={c.activation!r}, output_activation={out_act!r}, "
-                 f"init={c.init!r}{bn})")
-    if c.dropout and c.hidden:
-        lines.append("hidden = [l for l in model.layers if isinstance(l, nnlab.activations.Activation)][:-1]")
-        lines.append("model = nnlab.Sequential([m for l in model.layers for m in ([l, nnlab.Dropout("
-                     f"{c.dropout!r}, rng=rng)] if any(l is h for h in hidden) else [l])])")
+                 f"init={c.init!r}{bn}{dropout})")
     if not segments:                                        # nothing trained yet: the call that would train
         lines.append("# not trained yet; the lab trains with:")
         segments = [(c, 1)]
@@ -358,9 +350,11 @@ def reproduction(config, segments=()):
             extra += f", clip=nnlab.ClipByValue({-seg.clip_threshold!r}, {seg.clip_threshold!r})"
         elif seg.clip == "by norm":
             extra += f", clip=nnlab.ClipByNorm({seg.clip_threshold!r})"
-        lines.append(("# " if lines[-1].startswith("# not") else "") + f"history = nnlab.fit(model, features(X_train), y_train, loss={loss!r}, lr={seg.lr!r}, "
+        if drop_last_of(seg):
+            extra += ", drop_last=True"
+        lines.append(("# " if lines[-1].startswith("# not") else "") + f"history = nnlab.fit(model, X_train, y_train, loss={loss!r}, lr={seg.lr!r}, "
                      f"epochs={epochs}, batch_size={seg.batch_size!r}, rng=rng, "
-                     f"X_val=features(X_test), y_val=y_test{extra})")
+                     f"X_val=X_test, y_val=y_test{extra})")
     return "\n".join(lines)
 
 
@@ -375,7 +369,7 @@ def _unit_maps(run, region):
     else:
         G = plots.region_grid(region, GRID)[0]
         rows = GRID
-    F = feature_map(G, c.used_features)
+    F = data.features(G, c.used_features)
     with np.errstate(all="ignore"):
         run.model.forward(F, train=False)
     acts = [l.out for _, l in probes.activation_layers(run.model)]

@@ -73,7 +73,7 @@ def reference_redraw(repeat=7):
     return median_time(redraw, repeat)
 
 
-def bench_experiments(repeat=5, n_random=8):
+def bench_experiments(repeat=5, n_random=8, only=()):
     """One line per experiment: the compute at its defaults, then what a learner waits for when a
     control moves (compute + update of the picture + PNG encoding, at the live pixel density): the
     median at the defaults, and the median and the largest over random control values."""
@@ -88,6 +88,8 @@ def bench_experiments(repeat=5, n_random=8):
     for module, experiments in modules.items():
         for name, factory in experiments.items():
             label = f"{module}/{name}"
+            if only and not any(part in label for part in only):
+                continue
             try:
                 exp = factory()
                 values = exp.defaults()
@@ -199,6 +201,12 @@ def bench_playground(seconds=4.0):
 
 
 def main(argv):
+    """``bench.py [--training-only | --experiments-only] [part of a name ...]``: names (such as
+    ``ch08`` or ``race``) time those experiments only, and nothing else."""
+    only = [a for a in argv if not a.startswith("--")]
+    if only:
+        bench_experiments(only=only)
+        return
     if "--training-only" not in argv:
         bench_experiments()
     if "--experiments-only" not in argv:

@@ -400,8 +400,35 @@ def test_warm_experiments_compute_every_combination_once_after_the_widget_shows(
     view.inputs["a"].value = 2
     view.inputs["kind"].value = "y"
     assert len(calls) == 6                                   # every picture came from the cache
-    with pytest.raises(ValueError, match="warm=True would compute 101 combinations"):
-        E.Experiment("w", [E.slider("a", 0, 100, 1, 1)], compute, draw, warm=True)
+    too_many = E.MAX_WARM + 1
+    with pytest.raises(ValueError, match=f"warm=True would compute {too_many} combinations"):
+        E.Experiment("w", [E.slider("a", 0, too_many - 1, 1, 1)], compute, draw, warm=True)
+
+
+def test_once_computes_each_result_once_across_callers_and_threads():
+    import threading
+    import time
+
+    calls = []
+
+    def run(depth, activation="tanh", *, epochs=3):
+        calls.append((depth, activation, epochs))
+        time.sleep(0.05)                                      # long enough for the threads to meet
+        return {"depth": depth, "activation": activation, "epochs": epochs}
+
+    shared = E.once(run)
+    threads = [threading.Thread(target=shared, args=(4,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == [(4, "tanh", 3)]                          # four callers at once, one computation
+    first = shared(4)
+    assert first == {"depth": 4, "activation": "tanh", "epochs": 3} and shared(4) is first
+    assert shared(4, "relu")["activation"] == "relu" and shared(4, epochs=5)["epochs"] == 5
+    assert shared(4, epochs=5) is shared(4, epochs=5)
+    assert calls == [(4, "tanh", 3), (4, "relu", 3), (4, "tanh", 5)]
+    assert shared.__wrapped__ is run and shared.__name__ == "run"
 
 
 def test_the_cache_is_keyed_by_the_controls_that_have_an_effect():
@@ -445,8 +472,8 @@ def test_a_stage_is_computed_once_per_value_of_the_controls_it_depends_on():
     assert compute(4, 2) == 12                               # without the framework: the plain function
     with pytest.raises(ValueError, match="stage 'trained'"):
         E.Experiment("s", exp.controls, compute, lambda d, fig: None, stages={"trained": (train, ("lr",))})
-    with pytest.raises(ValueError, match="would be computed for 101 values"):
-        E.Experiment("s", [E.slider("seed", 0, 100, 1, 0)], compute, lambda d, fig: None,
+    with pytest.raises(ValueError, match=f"would be computed for {E.MAX_WARM + 1} values"):
+        E.Experiment("s", [E.slider("seed", 0, E.MAX_WARM, 1, 0)], compute, lambda d, fig: None,
                      stages={"trained": (train, ("seed",))})
 
 

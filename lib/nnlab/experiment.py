@@ -29,13 +29,33 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from .viz.agg import CachingCanvas
 from matplotlib.figure import Figure, FigureBase
 
 from .viz.plots import style
 
 MAX_STATIC_FRAMES = 64
-MAX_WARM = 64
+MAX_WARM = 160                    # combinations a warm-up may compute (in the background: seconds, not minutes)
+
+
+def once(fn):
+    """fn, computing each result once per arguments, for every experiment and thread that calls it:
+    two experiments that show the same training run (one chapter's two views of it) share it, and
+    a warm-up thread and a redraw asking for the same run at the same time compute it once. Results
+    are kept for the life of the process; fn must be pure."""
+    results, lock = {}, threading.Lock()
+
+    def shared(*args, **kwargs):
+        key = (args, tuple(sorted(kwargs.items())))
+        with lock:
+            entry = results.setdefault(key, [threading.Lock(), None])
+        with entry[0]:                            # the second caller waits for the first one's result
+            if entry[1] is None:
+                entry[1] = (fn(*args, **kwargs),)
+        return entry[1][0]
+
+    shared.__wrapped__, shared.__doc__, shared.__name__ = fn, fn.__doc__, fn.__name__
+    return shared
 
 
 @dataclass
@@ -288,7 +308,7 @@ class Experiment:
         """A fresh Figure with `data` drawn; what draw returned is kept as fig.nnlab_artists."""
         with style():
             fig = Figure(figsize=self.figsize, dpi=self.dpi * self.scale, layout="constrained")
-            FigureCanvasAgg(fig)                       # one canvas for the figure's life: text caches stay warm
+            CachingCanvas(fig)                         # one canvas for the figure's life; text rasterized once
             fig.nnlab_artists = self.draw(data, fig)
         return fig
 

@@ -211,7 +211,7 @@ def improving():
         [dropdown("hidden", (2, 8, 32), 8, label="hidden units"),
          dropdown("kind", ("all", "one"), "all", label="perturb"),
          dropdown("steps", (30, 300, 1000), 300, label="training steps")],
-        improving_compute, improving_draw, figsize=(7, 3.6), update=improving_update, cache=18,
+        improving_compute, improving_draw, figsize=(7, 3.6), update=improving_update, warm=True,
         alt="Fraction of random weight perturbations that lower the loss against their size, "
             "at the start of training and later in training")
 
@@ -277,7 +277,7 @@ def noise():
         "The parallel scheme drowns in noise as the network grows",
         [dropdown("trials", (1, 10, 100), 10, label="trials K"),
          dropdown("sigma", (0.001, 0.01, 0.1), 0.01, label="perturbation std sigma")],
-        noise_compute, noise_draw, figsize=(7, 3.6), update=noise_update, cache=9,
+        noise_compute, noise_draw, figsize=(7, 3.6), update=noise_update, warm=True,
         alt="Cosine similarity between the perturbation gradient estimate and the true gradient, "
             "falling as the number of weights grows")
 

@@ -42,13 +42,21 @@ def trace_compute(step=0, example="(1, 0)", lr=0.5, seed=3):
             "change": change, "new": as_dict(model), "E_new": loss(model(x), t)[0]}
 
 
+def _n(v, fmt=".3f"):
+    """A number as plain text, with a true minus sign (as mathtext would set it)."""
+    return f"{v:{fmt}}".replace("-", "\N{MINUS SIGN}")
+
+
 def _num(v, fmt=".3f"):
-    """A number for a product in mathtext: negative factors in parentheses."""
-    return f"({v:{fmt}})" if v < 0 else f"{v:{fmt}}"
+    """A factor of a product: negative factors in parentheses."""
+    return f"({_n(v, fmt)})" if v < 0 else _n(v, fmt)
+
+
+DOT = " \N{DOT OPERATOR} "   # a product in the lines of numbers alone, which are plain text (no mathtext)
 
 
 def _explain(d):
-    """The equation of the current step with its numbers (matplotlib mathtext)."""
+    """The equation of the current step with its numbers (mathtext for symbols; the lines of numbers are plain text)."""
     s, x, p, y = d["step"], d["x"], d["params"], d["y"]
     if s == 0:
         return ["Start: input $x = ({:g}, {:g})$, target $t = {:g}$".format(*x, d["t"]),
@@ -59,24 +67,24 @@ def _explain(d):
         h = s - 1
         return [fr"hidden unit {h + 1}:",
                 fr"$net_{h + 1} = b_{h + 1} + \sum_i x_i W_{{i{h + 1}}}$",
-                fr"$= {p['b1'][h]:.3f} + {x[0]:g}\cdot{_num(p['W1'][0, h])} + {x[1]:g}\cdot{_num(p['W1'][1, h])}$",
-                fr"$= {d['net_h'][h]:.3f}$",
+                f"= {_n(p['b1'][h])} + {_n(x[0], 'g')}{DOT}{_num(p['W1'][0, h])} + {_n(x[1], 'g')}{DOT}{_num(p['W1'][1, h])}",
+                f"= {_n(d['net_h'][h])}",
                 fr"$y_{h + 1} = \sigma(net_{h + 1}) = {y[h]:.3f}$"]
     if s == 3:
         return [fr"output: $net = b_z + \sum_h y_h W_{{hz}}$",
-                fr"$= {p['b2'][0]:.3f} + {y[0]:.3f}\cdot{_num(p['W2'][0, 0])} + {y[1]:.3f}\cdot{_num(p['W2'][1, 0])}$",
+                f"= {_n(p['b2'][0])} + {_n(y[0])}{DOT}{_num(p['W2'][0, 0])} + {_n(y[1])}{DOT}{_num(p['W2'][1, 0])}",
                 fr"$= {d['net_z']:.3f}$,   $z = \sigma(net) = {d['z']:.3f}$",
                 fr"$E = \frac{{1}}{{2}}(t - z)^2 = {d['E']:.4f}$"]
     if s == 4:
         z = d["z"]
         return [r"output delta: $\delta_z = z(1 - z)(t - z)$",
-                fr"$= {z:.3f}\cdot{1 - z:.3f}\cdot({d['t']:g} - {z:.3f})$",
-                fr"$= {d['d_out']:.4f}$"]
+                f"= {_n(z)}{DOT}{_n(1 - z)}{DOT}({_n(d['t'], 'g')} \N{MINUS SIGN} {_n(z)})",
+                f"= {_n(d['d_out'], '.4f')}"]
     if s in (5, 6):
         h = s - 5
         return [fr"hidden delta: $\delta_{h + 1} = y_{h + 1}(1 - y_{h + 1})\, W_{{{h + 1}z}}\, \delta_z$",
-                fr"$= {y[h]:.3f}\cdot{1 - y[h]:.3f}\cdot{_num(p['W2'][h, 0])}\cdot{_num(d['d_out'], '.4f')}$",
-                fr"$= {d['d_hid'][h]:.4f}$"]
+                f"= {_n(y[h])}{DOT}{_n(1 - y[h])}{DOT}{_num(p['W2'][h, 0])}{DOT}{_num(d['d_out'], '.4f')}",
+                f"= {_n(d['d_hid'][h], '.4f')}"]
     c = d["change"]
     if s == 7:
         return [r"hidden$\to$output: $\Delta W_{hz} = \eta\, \delta_z\, y_h$",

@@ -123,7 +123,7 @@ def lr_explorer():
         [dropdown("dataset", ["moons", "circles"], "moons"),
          slider("log10_lr", -3.0, 2.0, 0.25, 0.0, label="log10 learning rate",
                 static=tuple(np.round(np.arange(-3.0, 2.01, 0.5), 2)))],
-        lr_explorer_compute, lr_explorer_draw, figsize=(9, 3.8), update=lr_explorer_update, cache=42,
+        lr_explorer_compute, lr_explorer_draw, figsize=(9, 3.8), update=lr_explorer_update, warm=True,
         alt="Left: training loss against epoch on a log scale. Right: the data and the network's "
             "decision regions after training")
 

@@ -11,7 +11,7 @@ from matplotlib.ticker import NullLocator
 
 from .. import data, probes
 from .._checks import choice, number
-from ..experiment import Experiment, dropdown, slider
+from ..experiment import Experiment, dropdown, once, slider
 from ..losses import SquaredError
 from ..topics.vanishing import deep_mlp, max_slope
 from ..train import evaluate, fit
@@ -173,9 +173,13 @@ SNAPSHOT_STYLES = [dict(color="black", marker="o", lw=2), dict(color=plots.OKABE
                    dict(color=plots.OKABE_ITO[2], marker="^", lw=1.5), dict(color=plots.OKABE_ITO[3], marker="D", lw=1.5)]
 
 
+# the chapter's two views of one training run (gradient flow, signs in training) share its results
+shared_run = once(training_run)
+
+
 def gradient_flow_compute(depth=MAX_DEPTH, activation="sigmoid", gain=1.0):
     """A recorded ``training_run`` (EPOCHS full-batch epochs) of the chapter's network."""
-    return training_run(depth, activation, gain)
+    return shared_run(depth, activation, gain)
 
 
 def _flow_texts(d):
@@ -230,7 +234,7 @@ def gradient_flow():
     return Experiment(
         "Gradient norm of every layer, at the start and during training",
         _deep_controls(), gradient_flow_compute, gradient_flow_draw, figsize=(9, 4.2),
-        update=gradient_flow_update, cache=48,
+        update=gradient_flow_update, warm=True,
         alt="Left: the gradient norm of each layer's weights against the layer's index, on a log scale, at "
             "the start and after 5, 20 and 60 epochs. Right: every layer's gradient norm against the epoch.")
 
@@ -245,7 +249,7 @@ RULE_OF_THUMB = 1e-3       # CS231n: updates of about 1e-3 of the weights
 
 def training_signs_compute(depth=MAX_DEPTH, activation="sigmoid", gain=1.0):
     """The same recorded ``training_run`` as ``gradient_flow_compute``."""
-    return training_run(depth, activation, gain)
+    return shared_run(depth, activation, gain)
 
 
 def _signs_texts(d):
@@ -294,7 +298,7 @@ def training_signs():
     return Experiment(
         "Loss and update-to-weight ratios of every layer during training",
         _deep_controls(), training_signs_compute, training_signs_draw, figsize=(9, 4.2),
-        update=training_signs_update, cache=48,
+        update=training_signs_update, warm=True,
         alt="Left: the training loss against the epoch on a log scale, with the level of a constant output. "
             "Right: each layer's update-to-weight ratio against the update, on a log scale.")
 

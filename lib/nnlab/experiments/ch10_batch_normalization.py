@@ -133,7 +133,7 @@ def bn_training():
          dropdown("depth", DEPTHS, 6, label="hidden layers"),
          slider("log10_lr", -1.0, 1.0, 0.25, 0.0, label="log10 learning rate",
                 static=(-1.0, -0.5, 0.0, 0.5, 1.0))],
-        bn_training_compute, bn_training_draw, figsize=(9, 3.6), update=bn_training_update, cache=40,
+        bn_training_compute, bn_training_draw, figsize=(9, 3.6), update=bn_training_update, warm=True,
         alt="Left: training loss against epoch, log scale, for the network without and with batch "
             "normalization. Right: the weight-gradient norm of every layer at the start, log scale")
 

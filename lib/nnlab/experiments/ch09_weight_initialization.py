@@ -171,7 +171,7 @@ def histograms():
         [dropdown("init", tuple(INITS), "standard U(±1/√n_in)", label="weights"),
          dropdown("activation", ACTIVATIONS, "tanh"),
          slider("depth", 1, MAX_DEPTH, 1, 5, label="hidden layers", static=(2, 5, 10))],
-        histograms_compute, histograms_draw, figsize=(9, 3.9), update=histograms_update,
+        histograms_compute, histograms_draw, figsize=(9, 3.9), update=histograms_update, warm=True,
         alt="Two heat maps with one row per layer: the distribution of each hidden layer's activation values "
             "and of the logarithm of each layer's back-propagated gradient; and a chart of each layer's "
             "spread relative to the first layer (activations) and to the last hidden layer (gradients)")

@@ -56,14 +56,16 @@ def network_picture(snap):
     kinds = ["free"] + [c.activation] * (len(maps) - 2) + ["prob" if c.output.startswith("sigmoid") else "free"]
     places = _places([m.shape[0] for m in maps])
     img = np.zeros((ROWS * PITCH, COLUMNS * HPITCH, 4), np.float32)
+    cells, corners = [], []
     for col, kind, where in zip(maps, kinds, places):
         for unit, (x, y) in zip(col, where):
             v = np.nan_to_num(_unit_scale(unit, kind), nan=0.0)
             if v.shape[0] == 1:                                   # a 1-D input: a strip, repeated downwards
                 v = np.repeat(v, CELL, axis=0)
-            cell = SIGN_CMAP(0.5 + 0.5 * np.clip(_resample(v, CELL), -1, 1))
-            r0, c0 = int(round(y - CELL / 2)), int(round(x - CELL / 2))
-            img[r0:r0 + CELL, c0:c0 + CELL] = cell[::-1]           # the plane's x2 grows upwards
+            cells.append(np.clip(_resample(v, CELL), -1, 1)[::-1])  # the plane's x2 grows upwards
+            corners.append((int(round(y - CELL / 2)), int(round(x - CELL / 2))))
+    for (r0, c0), cell in zip(corners, SIGN_CMAP(0.5 + 0.5 * np.stack(cells))):   # one colour map for all
+        img[r0:r0 + CELL, c0:c0 + CELL] = cell
     segs, widths, colours = [], [], []
     for j, W in enumerate(snap["weights"]):
         top = max(float(np.nanmax(np.abs(W))) if np.isfinite(W).any() else 1.0, 1e-12)
@@ -177,7 +179,7 @@ def draw(snap, fig):
     ax_sat.set_xticks(np.arange(1, n_h + 1))
     ax_sat.set_xlabel("hidden layer")
     ax_sat.set_ylabel("fraction dead (output 0)" if c.activation == "relu" else "fraction saturated")
-    # activation histograms per hidden layer (a legend of every layer; those the network lacks are hidden)
+    # activation histograms per hidden layer, with a colour key of every layer the lab can have (drawn once)
     art["hist_lines"] = [ax_hist.plot([], [], drawstyle="steps-mid", color=col, lw=1.3, label=f"{i + 1}")[0]
                          for i, col in enumerate(LAYER_COLOURS)]
     ax_hist.set_ylim(0, 1)
@@ -187,7 +189,6 @@ def draw(snap, fig):
     legend = ax_hist.legend(loc="upper center", fontsize=9, ncols=3, handlelength=1.0, columnspacing=0.6,
                             title="hidden layer", title_fontsize=9)
     legend.set_zorder(1)
-    art["hist_legend"] = list(zip(legend.get_lines(), legend.get_texts()))
     update(snap, art)
     return art
 
@@ -257,8 +258,6 @@ def update(snap, art):
         bar.set_height(float(s) if np.isfinite(s) else 0.0)
     edges, counts = snap["hist_edges"], snap["hist_counts"]
     centres = (edges[:-1] + edges[1:]) / 2
-    for i, (line, (handle, text)) in enumerate(zip(art["hist_lines"], art["hist_legend"])):
+    for i, line in enumerate(art["hist_lines"]):
         shown = i < len(counts)
         line.set_data((centres, counts[i] / max(counts[i].sum(), 1)) if shown else ([], []))
-        handle.set_visible(shown)
-        text.set_text(f"{i + 1}" if shown else " ")

@@ -18,6 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lean_numpy  # noqa: E402  (benchmarks/lean_numpy.py, the reference loop)
 
 
+# issue 9 measured this reference figure at about 104 ms ("the same two-panel figure costs about 104 ms
+# rebuilt") on the machine where it set the redraw targets
+REFERENCE_AT_TARGET = 0.104
+
+
 def median_time(f, repeat, warmup=1):
     """Median wall time of f() in seconds over ``repeat`` calls, after ``warmup`` untimed calls."""
     for _ in range(warmup):
@@ -127,6 +132,12 @@ def bench_experiments(repeat=5, n_random=8, only=()):
     if worst:
         print(f"experiments: {len(worst)}, median of their largest redraws {statistics.median(worst) * 1e3:.0f} ms, "
               f"over 100 ms: {sum(w > 0.1 for w in worst)}, medians over 60 ms: {sum(m > 0.06 for m in medians)}")
+        # the targets (60 ms median, 100 ms at most) were set on a machine where the reference took
+        # REFERENCE_AT_TARGET; the same figures scaled to that machine's speed
+        k = REFERENCE_AT_TARGET / ref
+        print(f"scaled to the machine the targets were set on (the reference at {REFERENCE_AT_TARGET * 1e3:.0f} ms "
+              f"there, x{k:.2f}): median of the largest redraws {statistics.median(worst) * k * 1e3:.0f} ms, "
+              f"over 100 ms: {sum(w * k > 0.1 for w in worst)}, medians over 60 ms: {sum(m * k > 0.06 for m in medians)}")
 
 
 def bench_training(n=1000, epochs=100, batch_size=32, lr=0.1, repeat=3):

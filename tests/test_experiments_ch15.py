@@ -136,7 +136,7 @@ def test_every_config_the_old_check_allowed_keeps_all_its_batches():
     for n_points in (20, 21, 101, 200, 201, 333, 500, 5000):
         for test_fraction in (0.1, 0.3, 0.5, 0.9):
             for batch_size in pg.BATCH_SIZES:
-                n_train = n_points - pg._n_test(pg.Config(n_points=n_points, test_fraction=test_fraction, batch_size=None))
+                n_train = pg._n_train(pg.Config(n_points=n_points, test_fraction=test_fraction, batch_size=None))
                 if batch_size == 1 or (batch_size or 0) > n_train:    # refused (a batch larger than the data)
                     continue
                 c = pg.Config(n_points=n_points, test_fraction=test_fraction, batch_size=batch_size, batch_norm=True)
@@ -270,7 +270,7 @@ def test_the_snapshot_holds_each_units_map_over_the_plane():
                                               (3, pg.GRID, pg.GRID), (1, pg.GRID, pg.GRID)]
     G, x1, x2 = nnlab.viz.plots.region_grid(pg.REGIONS["circles"], pg.GRID)
     np.testing.assert_array_equal(snap["maps"][1][2].ravel(),
-                                  np.tanh(nnlab.Dense.forward(r.model.layers[0], pg.feature_map(G, r.config.features)))[:, 2])
+                                  np.tanh(nnlab.Dense.forward(r.model.layers[0], nnlab.data.features(G, r.config.features)))[:, 2])
     assert len(snap["grad_norms"]) == 3 and len(snap["saturated"]) == 2 and snap["hist_counts"].shape == (2, pg.HIST_BINS)
     assert snap["epoch"] == 3 and len(snap["train_loss"]) == 4
     np.testing.assert_allclose(snap["grad_norms"], probes.probe(r.model, r.loss, r.X_train, r.t_train)["weight_grad_norm"])

@@ -16,6 +16,7 @@ From that one definition:
 * tests call ``compute`` directly.
 """
 import base64
+import functools
 import hashlib
 import html
 import io
@@ -54,8 +55,7 @@ def once(fn):
                 entry[1] = (fn(*args, **kwargs),)
         return entry[1][0]
 
-    shared.__wrapped__, shared.__doc__, shared.__name__ = fn, fn.__doc__, fn.__name__
-    return shared
+    return functools.update_wrapper(shared, fn)
 
 
 @dataclass

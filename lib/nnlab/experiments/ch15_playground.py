@@ -133,7 +133,7 @@ def _check_config(c):
     _choice("batch_size", c.batch_size, BATCH_SIZES)
     if isinstance(c.seed, bool) or not isinstance(c.seed, (int, np.integer)) or c.seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {c.seed!r}")
-    n_train = c.n_points - _n_test(c)
+    n_train = _n_train(c)
     if c.batch_size is not None and c.batch_size > n_train:
         raise ValueError(f"batch_size must be at most the {n_train} training samples of n_points={c.n_points} "
                          f"with test_fraction={c.test_fraction}, got {c.batch_size}")
@@ -148,15 +148,15 @@ def _number(name, value, low, high):
         raise ValueError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
 
 
-def _n_test(c):
-    """How many of the n_points are held out for testing (as nnlab.data.train_val_split counts)."""
-    return min(c.n_points - 1, max(1, int(round(c.test_fraction * c.n_points))))
+def _n_train(c):
+    """How many of the n_points are trained on (the rest held out, as nnlab.data.train_val_split counts)."""
+    return c.n_points - min(c.n_points - 1, max(1, int(round(c.test_fraction * c.n_points))))
 
 
 def drop_last_of(c):
     """Whether fit must skip each epoch's last mini-batch: only with batch norm, and only when that
     batch would hold a single sample (it has no batch variance). Every other run keeps all its batches."""
-    n_train = c.n_points - _n_test(c)
+    n_train = _n_train(c)
     return bool(c.batch_norm and c.hidden and c.batch_size is not None and n_train % c.batch_size == 1)
 
 
@@ -170,7 +170,6 @@ def config_from_controls(values, base=None):
 
 
 # ---------------------------------------------------------------- config -> data, features, network
-feature_map = data.features      # the input features ``names`` of raw inputs X (N, 2) or (N, 1): (N, len(names))
 
 
 def make_data(config):
